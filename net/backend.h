@@ -1,0 +1,71 @@
+/*
+ * backend.h - what virtio-net (devices/) needs from a network backend
+ * (net/tap.c, net/slirp.c, and fakes in tests), and nothing more.
+ *
+ * Every frame crossing this interface starts with a 12-byte
+ * struct virtio_net_hdr_v1 (the VERSION_1 layout, <linux/virtio_net.h>),
+ * followed by the Ethernet frame, in both directions.
+ *
+ * Offload bits (NET_OFF_*) say what may appear in that header:
+ *  - tx_caps: what the backend accepts from the guest.  A frame whose header
+ *    asks for more (NEEDS_CSUM without NET_OFF_CSUM, GSO without the matching
+ *    TSO bit) must be finished in software before send(); see net/offload.h.
+ *  - set_rx_offloads(): what the guest can take on receive.  The backend
+ *    must not produce more than that (tap mirrors it with TUNSETOFFLOAD);
+ *    the device still checks every received frame, so a backend that gets
+ *    this wrong cannot hurt a strict guest.
+ */
+#ifndef MINIVMM_NET_BACKEND_H
+#define MINIVMM_NET_BACKEND_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+
+/* The same values as TUN_F_*, so tap passes them through unchanged. */
+#define NET_OFF_CSUM 0x01	/* partial checksums (NEEDS_CSUM) */
+#define NET_OFF_TSO4 0x02
+#define NET_OFF_TSO6 0x04
+#define NET_OFF_ECN  0x08	/* TSO frames with ECN/CWR */
+#define NET_OFF_UFO  0x10
+
+#define NET_HDR_LEN 12		/* sizeof(struct virtio_net_hdr_v1) */
+#define NET_MAX_FRAME (NET_HDR_LEN + 65536 + 14 + 4)
+
+struct net_backend;
+
+struct net_backend_ops {
+	/*
+	 * Sends one frame (header + Ethernet frame).  Returns 0, or -errno when
+	 * the frame was dropped (the device counts it).  Never blocks for long:
+	 * a full host queue is a drop, like a full wire.
+	 */
+	int (*send)(struct net_backend *be, const struct iovec *iov, int iovcnt);
+	/*
+	 * Reads one pending frame (header + Ethernet frame) into iov.  Returns
+	 * its length, -EAGAIN when none is pending, -EMSGSIZE (frame dropped)
+	 * when it did not fit, or another -errno.
+	 */
+	ssize_t (*recv)(struct net_backend *be, const struct iovec *iov, int iovcnt);
+	/* Tells the backend what the guest accepts on receive (NET_OFF_*). */
+	int (*set_rx_offloads)(struct net_backend *be, unsigned offloads);
+	void (*free)(struct net_backend *be);
+};
+
+struct net_backend {
+	const struct net_backend_ops *ops;
+	const char *name;
+	unsigned tx_caps;	/* NET_OFF_* accepted on send() */
+	unsigned rx_caps;	/* NET_OFF_* it can deliver if the guest accepts */
+	/*
+	 * Set by the device: the backend calls rx_ready() from the I/O thread
+	 * when recv() has something; the device then calls recv() until
+	 * -EAGAIN or until the guest has no buffers.  When the guest posts new
+	 * buffers the device calls recv() again itself.
+	 */
+	void (*rx_ready)(void *opaque);
+	void *rx_opaque;
+};
+
+#endif

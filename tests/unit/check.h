@@ -1,0 +1,77 @@
+/*
+ * check.h - the unit tests' tiny harness.
+ *
+ * TEST(name) defines a case; CHECK(cond) records a failure with its line and
+ * goes on; RUN_TESTS() in main() runs every registered case and prints the
+ * closing "N passed, N failed" line CI reads.  A case passes when none of its
+ * CHECKs failed.
+ */
+#ifndef MINIVMM_CHECK_H
+#define MINIVMM_CHECK_H
+
+#include <stdio.h>
+#include <string.h>
+
+struct test_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+#define MAX_TESTS 512
+extern struct test_case test_cases_[MAX_TESTS];
+extern int test_count_, test_failed_checks_;
+
+#define TEST(name)                                                         \
+	static void test_##name(void);                                     \
+	__attribute__((constructor)) static void register_##name(void)     \
+	{                                                                  \
+		if (test_count_ < MAX_TESTS)                               \
+			test_cases_[test_count_++] =                        \
+				(struct test_case){ #name, test_##name };  \
+	}                                                                  \
+	static void test_##name(void)
+
+#define CHECK(cond)                                                        \
+	do {                                                               \
+		if (!(cond)) {                                             \
+			test_failed_checks_++;                             \
+			printf("    %s:%d: CHECK(%s) failed\n", __FILE__,  \
+			       __LINE__, #cond);                           \
+		}                                                          \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                     \
+	do {                                                               \
+		long long a_ = (long long)(a), b_ = (long long)(b);        \
+		if (a_ != b_) {                                            \
+			test_failed_checks_++;                             \
+			printf("    %s:%d: %s == %s failed: %lld != %lld\n",   \
+			       __FILE__, __LINE__, #a, #b, a_, b_);        \
+		}                                                          \
+	} while (0)
+
+#define CHECK_MEM(a, b, n) CHECK(memcmp((a), (b), (n)) == 0)
+
+/* Defines the registry and main(); include in exactly one file per binary. */
+#define RUN_TESTS()                                                        \
+	struct test_case test_cases_[MAX_TESTS];                           \
+	int test_count_, test_failed_checks_;                              \
+	int main(void)                                                     \
+	{                                                                  \
+		int passed = 0, failed = 0;                                \
+		for (int i = 0; i < test_count_; i++) {                    \
+			int before = test_failed_checks_;                  \
+			test_cases_[i].fn();                               \
+			if (test_failed_checks_ == before) {               \
+				passed++;                                  \
+				printf("ok   %s\n", test_cases_[i].name); \
+			} else {                                           \
+				failed++;                                  \
+				printf("FAIL %s\n", test_cases_[i].name); \
+			}                                                  \
+		}                                                          \
+		printf("%d passed, %d failed\n", passed, failed);          \
+		return failed ? 1 : 0;                                     \
+	}
+
+#endif
