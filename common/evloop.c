@@ -50,6 +50,16 @@ int evloop_add_hook(struct evloop *loop, const struct ev_hook *hook)
 	return 0;
 }
 
+void evloop_remove_hook(struct evloop *loop, void *opaque)
+{
+	unsigned kept = 0;
+
+	for (unsigned i = 0; i < loop->nhooks; i++)
+		if (loop->hook[i].opaque != opaque)
+			loop->hook[kept++] = loop->hook[i];
+	loop->nhooks = kept;
+}
+
 int evloop_poll_add(struct evloop *loop, int fd, short events)
 {
 	if (loop->npfd >= EV_MAX_POLL)

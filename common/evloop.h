@@ -57,6 +57,8 @@ void evloop_fini(struct evloop *loop);
 int evloop_watch(struct evloop *loop, int fd, short events, ev_fn fn, void *opaque);
 void evloop_unwatch(struct evloop *loop, int fd);
 int evloop_add_hook(struct evloop *loop, const struct ev_hook *hook);
+/* Removes every hook registered with this opaque (a backend being freed). */
+void evloop_remove_hook(struct evloop *loop, void *opaque);
 /* For hooks: adds a descriptor for this iteration; returns its index or -1. */
 int evloop_poll_add(struct evloop *loop, int fd, short events);
 short evloop_revents(const struct evloop *loop, int idx);

@@ -18,6 +18,7 @@
 #ifndef MINIVMM_NET_BACKEND_H
 #define MINIVMM_NET_BACKEND_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -50,6 +51,17 @@ struct net_backend_ops {
 	ssize_t (*recv)(struct net_backend *be, const struct iovec *iov, int iovcnt);
 	/* Tells the backend what the guest accepts on receive (NET_OFF_*). */
 	int (*set_rx_offloads)(struct net_backend *be, unsigned offloads);
+	/*
+	 * Optional (NULL when the backend has no use for it).  paused = true:
+	 * the device cannot take frames now (the guest posted no buffers), so
+	 * stop calling rx_ready(); false: buffers are back, watch again.  A
+	 * backend with a level-triggered source (tap) needs this, or it would
+	 * call rx_ready() on every loop turn while frames wait.  A backend
+	 * starts unpaused.  Called from the I/O thread only.  After resuming,
+	 * the device calls recv() itself: it must not count on a fresh
+	 * rx_ready() for frames that were already pending.
+	 */
+	void (*rx_pause)(struct net_backend *be, bool paused);
 	void (*free)(struct net_backend *be);
 };
 

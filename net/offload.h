@@ -29,6 +29,18 @@
 
 #include "net/backend.h"
 
+/*
+ * USO (virtio 1.2 5.1.6.2, VIRTIO_NET_F_HOST_USO): one UDP datagram per
+ * gso_size bytes.  Linux UAPI headers before 6.2 lack the constant.
+ */
+#ifndef VIRTIO_NET_HDR_GSO_UDP_L4
+#define VIRTIO_NET_HDR_GSO_UDP_L4 5
+#endif
+
+/* Bounds on one GSO frame: header bytes repeated per segment, segments. */
+#define NET_OFFLOAD_MAX_HDRS 256
+#define NET_OFFLOAD_MAX_SEGS 2048
+
 /* Why a frame was dropped; devices keep one counter per reason. */
 enum net_drop_reason {
 	NET_DROP_NONE = 0,
@@ -45,7 +57,11 @@ enum net_drop_reason {
 
 extern const char *const net_drop_name[NET_DROP_REASONS];
 
-/* Receives each output frame (header + Ethernet frame, flat). 0 or -errno. */
+/*
+ * Receives each output frame (header + Ethernet frame, flat). 0 or -errno.
+ * The frame is only valid during the call: segments are built in place in
+ * the input buffer, each over the tail of the one before.
+ */
 typedef int (*net_emit_fn)(void *opaque, uint8_t *frame, size_t len);
 
 /*
@@ -59,5 +75,31 @@ int net_offload_fixup(uint8_t *frame, size_t len, unsigned accepts,
 
 /* True when the header asks for something `accepts` lacks (fixup needed). */
 int net_offload_needs_fixup(const uint8_t *hdr, unsigned accepts);
+
+/*
+ * Details of net_offload_fixup() (net/offload.c):
+ *  - Any frame with NEEDS_CSUM must have csum_start inside the Ethernet
+ *    frame and csum_start + csum_offset + 2 <= its length, or it is
+ *    dropped (NET_DROP_BAD_CSUM_OFFSET), even when it would pass.
+ *  - A frame that needs nothing passes byte for byte unchanged.  Every
+ *    frame it builds has gso_type NONE, hdr_len and num_buffers 0, and
+ *    flags 0 or NEEDS_CSUM (segments for a receiver with NET_OFF_CSUM);
+ *    DATA_VALID is never set here.
+ *  - GSO types: TCPV4, TCPV6 (ECN: CWR kept on the first segment only),
+ *    UDP_L4 (USO: always segmented, there is no NET_OFF bit for it) and
+ *    UDP (UFO, IPv4 only: IP fragments of gso_size rounded down to 8;
+ *    UFO over IPv6 is dropped as NET_DROP_BAD_GSO).  The real header
+ *    length comes from parsing; hdr_len is ignored.  gso_size larger
+ *    than the payload gives one segment.
+ *  - If emit fails, no more frames are emitted and the result is
+ *    -NET_DROP_BACKEND (earlier segments have gone out).
+ */
+
+/*
+ * Completes a NEEDS_CSUM frame (header + Ethernet frame) in place and
+ * clears the flag.  Returns 1 if it did, 0 if there was nothing to do, or
+ * -(enum net_drop_reason).  For copies such as a packet capture.
+ */
+int net_offload_complete_csum(uint8_t *frame, size_t len);
 
 #endif

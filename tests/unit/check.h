@@ -3,8 +3,9 @@
  *
  * TEST(name) defines a case; CHECK(cond) records a failure with its line and
  * goes on; RUN_TESTS() in main() runs every registered case and prints the
- * closing "N passed, N failed" line CI reads.  A case passes when none of its
- * CHECKs failed.
+ * closing "N passed, N failed, N skipped" line CI reads.  A case passes when
+ * none of its CHECKs failed; SKIP("why") ends a case that cannot run on this
+ * machine (no /dev/kvm, not root) and counts it as skipped, with the reason.
  */
 #ifndef MINIVMM_CHECK_H
 #define MINIVMM_CHECK_H
@@ -19,7 +20,7 @@ struct test_case {
 
 #define MAX_TESTS 512
 extern struct test_case test_cases_[MAX_TESTS];
-extern int test_count_, test_failed_checks_;
+extern int test_count_, test_failed_checks_, test_skipped_;
 
 #define TEST(name)                                                         \
 	static void test_##name(void);                                     \
@@ -50,19 +51,31 @@ extern int test_count_, test_failed_checks_;
 		}                                                          \
 	} while (0)
 
+#define SKIP(why)                                                          \
+	do {                                                               \
+		printf("    skip: %s\n", (why));                             \
+		test_skipped_ = 1;                                         \
+		return;                                                    \
+	} while (0)
+
 #define CHECK_MEM(a, b, n) CHECK(memcmp((a), (b), (n)) == 0)
 
 /* Defines the registry and main(); include in exactly one file per binary. */
 #define RUN_TESTS()                                                        \
 	struct test_case test_cases_[MAX_TESTS];                           \
-	int test_count_, test_failed_checks_;                              \
+	int test_count_, test_failed_checks_, test_skipped_;               \
 	int main(void)                                                     \
 	{                                                                  \
-		int passed = 0, failed = 0;                                \
+		int passed = 0, failed = 0, skipped = 0;                   \
+		setvbuf(stdout, NULL, _IOLBF, 0);                          \
 		for (int i = 0; i < test_count_; i++) {                    \
 			int before = test_failed_checks_;                  \
+			test_skipped_ = 0;                                 \
 			test_cases_[i].fn();                               \
-			if (test_failed_checks_ == before) {               \
+			if (test_failed_checks_ == before && test_skipped_) { \
+				skipped++;                                 \
+				printf("skip %s\n", test_cases_[i].name); \
+			} else if (test_failed_checks_ == before) {        \
 				passed++;                                  \
 				printf("ok   %s\n", test_cases_[i].name); \
 			} else {                                           \
@@ -70,7 +83,8 @@ extern int test_count_, test_failed_checks_;
 				printf("FAIL %s\n", test_cases_[i].name); \
 			}                                                  \
 		}                                                          \
-		printf("%d passed, %d failed\n", passed, failed);          \
+		printf("%d passed, %d failed, %d skipped\n", passed, failed, \
+		       skipped);                                           \
 		return failed ? 1 : 0;                                     \
 	}
 

@@ -1,0 +1,317 @@
+/*
+ * virtio_net.c - virtio-net set-up, feature negotiation, device config,
+ * reset and counters.  The data paths are in virtio_net_tx.c,
+ * virtio_net_rx.c and virtio_net_ctrl.c.
+ */
+#include "devices/virtio_net_int.h"
+
+#include <errno.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_ids.h>
+#include <linux/virtio_ring.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+void virtio_net_default_opts(struct virtio_net_opts *o)
+{
+	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+
+	memset(o, 0, sizeof(*o));
+	memcpy(o->mac, mac, 6);
+	o->csum = o->tso = o->mrg_rxbuf = o->ctrl_vq = true;
+	o->event_idx = o->indirect = true;
+	o->queue_size = VQ_MAX_SIZE;
+}
+
+unsigned vnet_offloads_from_features(uint64_t f)
+{
+	unsigned off = 0;
+
+	if (f & F(VIRTIO_NET_F_GUEST_CSUM))
+		off |= NET_OFF_CSUM;
+	if (f & F(VIRTIO_NET_F_GUEST_TSO4))
+		off |= NET_OFF_TSO4;
+	if (f & F(VIRTIO_NET_F_GUEST_TSO6))
+		off |= NET_OFF_TSO6;
+	if (f & F(VIRTIO_NET_F_GUEST_ECN))
+		off |= NET_OFF_ECN;
+	if (f & F(VIRTIO_NET_F_GUEST_UFO))
+		off |= NET_OFF_UFO;
+	return off;
+}
+
+/*
+ * What we offer.  Transmit offloads (CSUM, HOST_TSO4/6, HOST_ECN) can
+ * always be offered: net_offload_fixup() finishes whatever the backend's
+ * tx_caps lack.  HOST_UFO only when the backend takes UFO itself (we do not
+ * fragment).  Receive offloads (GUEST_*) only when the backend can deliver
+ * them (rx_caps); the device never has to produce them itself.  Options
+ * remove features, and 5.1.3.1's dependencies are kept: TSO needs CSUM,
+ * ECN needs TSO, CTRL_* need CTRL_VQ.
+ */
+static uint64_t compute_offered(const struct virtio_net_opts *o,
+				const struct net_backend *be)
+{
+	uint64_t f = F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MAC) |
+		     F(VIRTIO_NET_F_STATUS);
+
+	if (o->indirect)
+		f |= F(VIRTIO_RING_F_INDIRECT_DESC);
+	if (o->event_idx)
+		f |= F(VIRTIO_RING_F_EVENT_IDX);
+	if (o->mrg_rxbuf)
+		f |= F(VIRTIO_NET_F_MRG_RXBUF);
+	if (o->csum) {
+		f |= F(VIRTIO_NET_F_CSUM);
+		if (be->rx_caps & NET_OFF_CSUM)
+			f |= F(VIRTIO_NET_F_GUEST_CSUM);
+	}
+	if (o->csum && o->tso) {
+		f |= F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6) |
+		     F(VIRTIO_NET_F_HOST_ECN);
+		if (be->tx_caps & NET_OFF_UFO)
+			f |= F(VIRTIO_NET_F_HOST_UFO);
+		if (f & F(VIRTIO_NET_F_GUEST_CSUM)) {
+			if (be->rx_caps & NET_OFF_TSO4)
+				f |= F(VIRTIO_NET_F_GUEST_TSO4);
+			if (be->rx_caps & NET_OFF_TSO6)
+				f |= F(VIRTIO_NET_F_GUEST_TSO6);
+			if ((be->rx_caps & NET_OFF_ECN) &&
+			    (f & (F(VIRTIO_NET_F_GUEST_TSO4) |
+				  F(VIRTIO_NET_F_GUEST_TSO6))))
+				f |= F(VIRTIO_NET_F_GUEST_ECN);
+			if (be->rx_caps & NET_OFF_UFO)
+				f |= F(VIRTIO_NET_F_GUEST_UFO);
+		}
+	}
+	if (o->ctrl_vq) {
+		f |= F(VIRTIO_NET_F_CTRL_VQ) | F(VIRTIO_NET_F_CTRL_RX) |
+		     F(VIRTIO_NET_F_CTRL_MAC_ADDR);
+		if (f & VNET_GUEST_OFFLOAD_MASK)
+			f |= F(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
+	}
+	return f;
+}
+
+uint64_t virtio_net_offered(const struct virtio_net *n)
+{
+	return n->offered;
+}
+
+/* 5.1.3.1: a feature accepted without what it depends on is refused. */
+static const struct {
+	unsigned feature;
+	uint64_t needs_any;
+} deps[] = {
+	{ VIRTIO_NET_F_GUEST_TSO4, F(VIRTIO_NET_F_GUEST_CSUM) },
+	{ VIRTIO_NET_F_GUEST_TSO6, F(VIRTIO_NET_F_GUEST_CSUM) },
+	{ VIRTIO_NET_F_GUEST_UFO, F(VIRTIO_NET_F_GUEST_CSUM) },
+	{ VIRTIO_NET_F_GUEST_ECN,
+	  F(VIRTIO_NET_F_GUEST_TSO4) | F(VIRTIO_NET_F_GUEST_TSO6) },
+	{ VIRTIO_NET_F_HOST_TSO4, F(VIRTIO_NET_F_CSUM) },
+	{ VIRTIO_NET_F_HOST_TSO6, F(VIRTIO_NET_F_CSUM) },
+	{ VIRTIO_NET_F_HOST_UFO, F(VIRTIO_NET_F_CSUM) },
+	{ VIRTIO_NET_F_HOST_ECN,
+	  F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6) },
+	{ VIRTIO_NET_F_CTRL_RX, F(VIRTIO_NET_F_CTRL_VQ) },
+	{ VIRTIO_NET_F_CTRL_MAC_ADDR, F(VIRTIO_NET_F_CTRL_VQ) },
+	{ VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, F(VIRTIO_NET_F_CTRL_VQ) },
+};
+
+static int vnet_set_features(void *opaque, uint64_t f)
+{
+	struct virtio_net *n = opaque;
+
+	for (size_t i = 0; i < sizeof(deps) / sizeof(deps[0]); i++) {
+		if ((f & F(deps[i].feature)) && !(f & deps[i].needs_any)) {
+			warn_guest("virtio-net: feature %u accepted without "
+				   "what it needs (5.1.3.1); FEATURES_OK refused",
+				   deps[i].feature);
+			return -1;
+		}
+	}
+	n->features = f;
+	/* Mirror exactly what the guest takes on receive onto the backend. */
+	n->rx_accepts = vnet_offloads_from_features(f);
+	n->be->ops->set_rx_offloads(n->be, n->rx_accepts);
+	return 0;
+}
+
+/* struct virtio_net_config: mac, status, max_virtqueue_pairs (5.1.4). */
+static void vnet_cfg_read(void *opaque, unsigned off, uint8_t *data,
+			  unsigned len)
+{
+	struct virtio_net *n = opaque;
+	uint8_t cfg[12] = { 0 };
+
+	memcpy(cfg, n->mac, 6);
+	cfg[6] = VIRTIO_NET_S_LINK_UP;
+	cfg[8] = 1;	/* max_virtqueue_pairs */
+	for (unsigned i = 0; i < len; i++)
+		data[i] = off + i < sizeof(cfg) ? cfg[off + i] : 0;
+}
+
+static void vnet_queue_notify(void *opaque, unsigned q)
+{
+	struct virtio_net *n = opaque;
+
+	switch (q) {
+	case VNET_RXQ:
+		n->st.rx_kicks++;
+		vnet_rx_resume(n);	/* new buffers: receive again */
+		break;
+	case VNET_TXQ:
+		n->st.tx_kicks++;
+		vnet_tx_process(n);
+		break;
+	case VNET_CTRLQ:
+		n->st.ctrl_kicks++;
+		if (n->features & F(VIRTIO_NET_F_CTRL_VQ))
+			vnet_ctrl_process(n);
+		break;
+	}
+}
+
+static void vnet_driver_ok(void *opaque)
+{
+	vnet_rx_process(opaque);
+}
+
+/* 2.4: a reset forgets everything, and receive offloads go back off. */
+static void vnet_reset(void *opaque)
+{
+	struct virtio_net *n = opaque;
+
+	n->features = 0;
+	n->rx_accepts = 0;
+	memcpy(n->mac, n->opts.mac, 6);
+	n->promisc = n->allmulti = false;
+	n->n_uni = n->n_multi = 0;
+	vnet_rx_reset(n);
+	if (n->be)
+		n->be->ops->set_rx_offloads(n->be, 0);
+}
+
+static const struct virtio_dev_ops vnet_ops = {
+	.set_features = vnet_set_features,
+	.cfg_read = vnet_cfg_read,
+	.cfg_write = NULL,	/* 5.1.4: nothing is driver-writable */
+	.queue_notify = vnet_queue_notify,
+	.driver_ok = vnet_driver_ok,
+	.reset = vnet_reset,
+};
+
+void vnet_notify_guest(struct virtio_net *n, unsigned q)
+{
+	if (vq_should_notify(virtio_pci_vq(n->vp, q))) {
+		n->st.interrupts++;
+		virtio_pci_queue_irq(n->vp, q);
+	}
+}
+
+void vnet_ring_broken(struct virtio_net *n, unsigned q)
+{
+	warn_guest("virtio-net: queue %u cannot be trusted; device needs reset",
+		   q);
+	virtio_pci_needs_reset(n->vp);
+}
+
+/* The backend has frames (I/O thread): take the bus lock like a vCPU. */
+static void vnet_backend_rx_ready(void *opaque)
+{
+	struct virtio_net *n = opaque;
+
+	bus_lock(n->plat->bus);
+	vnet_rx_ready(n);
+	bus_unlock(n->plat->bus);
+}
+
+struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
+				     struct net_backend *be,
+				     const struct virtio_net_opts *opts,
+				     unsigned gsi)
+{
+	struct virtio_net *n;
+	struct virtio_pci_info info = {
+		.virtio_id = VIRTIO_ID_NET, .pci_class = 0x0200,
+		.gsi = gsi,
+	};
+	unsigned qs = opts->queue_size ? opts->queue_size : VQ_MAX_SIZE;
+
+	if (qs < 2 || qs > VQ_MAX_SIZE || (qs & (qs - 1))) {
+		err("virtio-net: queue size %u is not a power of two in 2..%u",
+		    qs, VQ_MAX_SIZE);
+		return NULL;
+	}
+	n = calloc(1, sizeof(*n));
+	if (!n)
+		return NULL;
+	n->plat = p;
+	n->be = be;
+	n->opts = *opts;
+	n->opts.queue_size = qs;
+	memcpy(n->mac, opts->mac, 6);
+	n->offered = compute_offered(opts, be);
+	n->rx_buf = malloc(VNET_BUF_SIZE);
+	n->tx_buf = malloc(VNET_BUF_SIZE);
+	if (!n->rx_buf || !n->tx_buf)
+		goto fail;
+	if (opts->pcap_path)
+		warn("virtio-net: pcap capture is not wired yet (net/pcap.h "
+		     "missing); %s not written", opts->pcap_path);
+	info.features = n->offered;
+	info.nqueues = opts->ctrl_vq ? 3 : 2;
+	info.queue_size = (uint16_t)qs;
+	n->vp = virtio_pci_create(bus, p, &info, &vnet_ops, n);
+	if (!n->vp)
+		goto fail;
+	be->rx_ready = vnet_backend_rx_ready;
+	be->rx_opaque = n;
+	return n;
+fail:
+	free(n->rx_buf);
+	free(n->tx_buf);
+	free(n);
+	return NULL;
+}
+
+void virtio_net_destroy(struct virtio_net *n)
+{
+	if (!n)
+		return;
+	if (n->be && n->be->rx_opaque == n) {
+		n->be->rx_ready = NULL;
+		n->be->rx_opaque = NULL;
+	}
+	virtio_pci_destroy(n->vp);
+	free(n->rx_buf);
+	free(n->tx_buf);
+	free(n);
+}
+
+void virtio_net_print_stats(struct virtio_net *n, FILE *f)
+{
+	const struct virtio_net_stats *s = &n->st;
+	const struct virtio_pci_stats *t = &n->vp->stats;
+
+	fprintf(f, "virtio-net %02x:%02x:%02x:%02x:%02x:%02x (%s) features "
+		"%#llx\r\n", n->mac[0], n->mac[1], n->mac[2], n->mac[3],
+		n->mac[4], n->mac[5], n->be->name ? n->be->name : "?",
+		(unsigned long long)n->features);
+	fprintf(f, "  tx %llu packets %llu bytes, %llu fixed up in software\r\n",
+		s->tx_packets, s->tx_bytes, s->tx_fixups);
+	fprintf(f, "  rx %llu packets %llu bytes, %llu fixed up in software\r\n",
+		s->rx_packets, s->rx_bytes, s->rx_fixups);
+	for (int r = 1; r < NET_DROP_REASONS; r++)
+		if (s->tx_drops[r] || s->rx_drops[r])
+			fprintf(f, "  drops %-16s tx %llu rx %llu\r\n",
+				net_drop_name[r], s->tx_drops[r],
+				s->rx_drops[r]);
+	fprintf(f, "  kicks tx %llu rx %llu ctrl %llu; interrupts %llu "
+		"(msi-x %lu, intx %lu, masked %lu); ctrl ok %llu err %llu\r\n",
+		s->tx_kicks, s->rx_kicks, s->ctrl_kicks, s->interrupts,
+		t->irqs_msix, t->irqs_intx, t->irqs_masked, s->ctrl_ok,
+		s->ctrl_err);
+}

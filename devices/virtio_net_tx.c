@@ -1,0 +1,159 @@
+/*
+ * virtio_net_tx.c - guest to network (5.1.6.2).
+ *
+ * Each chain is a 12-byte virtio_net_hdr_v1 (split across descriptors any
+ * way the driver likes; iPXE and OpenBSD give it its own descriptor)
+ * followed by the Ethernet frame.  The header is copied once into a local
+ * and checked against what was negotiated.  When the backend can take the
+ * frame as it is, the guest's buffers go to send() unchanged behind our
+ * copy of the header (no copy of the payload, and the guest cannot change
+ * the header after we checked it); otherwise the frame is copied into
+ * tx_buf and net_offload_fixup() completes the checksum or segments it.
+ */
+#include "devices/virtio_net_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "common/log.h"
+
+#define ETH_HDR 14
+
+/*
+ * 5.1.6.2.1: the driver must not ask for an offload it did not negotiate.
+ * Returns the drop reason, or NET_DROP_NONE.
+ */
+static enum net_drop_reason check_hdr(const struct virtio_net *n,
+				      const struct virtio_net_hdr_v1 *h)
+{
+	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
+	unsigned need;
+
+	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
+	    !(n->features & F(VIRTIO_NET_F_CSUM)))
+		return NET_DROP_BAD_CSUM_OFFSET;
+	switch (gso) {
+	case VIRTIO_NET_HDR_GSO_NONE:
+		return (h->gso_type & VIRTIO_NET_HDR_GSO_ECN) ? NET_DROP_BAD_GSO
+							     : NET_DROP_NONE;
+	case VIRTIO_NET_HDR_GSO_TCPV4:
+		need = VIRTIO_NET_F_HOST_TSO4;
+		break;
+	case VIRTIO_NET_HDR_GSO_TCPV6:
+		need = VIRTIO_NET_F_HOST_TSO6;
+		break;
+	case VIRTIO_NET_HDR_GSO_UDP:
+		need = VIRTIO_NET_F_HOST_UFO;
+		break;
+	default:
+		return NET_DROP_BAD_GSO;
+	}
+	if (!(n->features & F(need)) ||
+	    ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
+	     !(n->features & F(VIRTIO_NET_F_HOST_ECN))))
+		return NET_DROP_BAD_GSO;
+	return NET_DROP_NONE;
+}
+
+/* net_offload_fixup() output: one finished frame for the backend. */
+static int tx_emit(void *opaque, uint8_t *frame, size_t len)
+{
+	struct virtio_net *n = opaque;
+	struct iovec iov = { frame, len };
+
+	return n->be->ops->send(n->be, &iov, 1);
+}
+
+static enum net_drop_reason tx_one(struct virtio_net *n,
+				   const struct vq_chain *c)
+{
+	struct virtio_net_hdr_v1 h;
+	size_t len = c->out_len;
+	enum net_drop_reason why;
+	unsigned cnt = 1;
+	size_t skip = NET_HDR_LEN;
+	int r;
+
+	if (len < NET_HDR_LEN)
+		return NET_DROP_SHORT_HDR;
+	if (len < NET_HDR_LEN + ETH_HDR)
+		return NET_DROP_TRUNCATED;
+	if (len > VNET_BUF_SIZE)
+		return NET_DROP_TOO_BIG;
+	iov_to_buf(c->iov, c->n_out, 0, &h, NET_HDR_LEN);
+	why = check_hdr(n, &h);
+	if (why != NET_DROP_NONE)
+		return why;
+	/* TODO(pcap): capture the guest's frame here once net/pcap.h exists. */
+	if (net_offload_needs_fixup((const uint8_t *)&h, n->be->tx_caps)) {
+		memcpy(n->tx_buf, &h, NET_HDR_LEN);
+		iov_to_buf(c->iov, c->n_out, NET_HDR_LEN,
+			   n->tx_buf + NET_HDR_LEN, len - NET_HDR_LEN);
+		r = net_offload_fixup(n->tx_buf, len, n->be->tx_caps, tx_emit,
+				      n);
+		if (r < 0)	/* a drop reason, or the backend's -errno */
+			return -r > 0 && -r < NET_DROP_REASONS
+				       ? (enum net_drop_reason)-r
+				       : NET_DROP_BACKEND;
+		n->st.tx_fixups++;
+	} else {
+		/* Our checked header, then the guest's bytes after it. */
+		n->tx_iov[0].iov_base = &h;
+		n->tx_iov[0].iov_len = NET_HDR_LEN;
+		for (unsigned i = 0; i < c->n_out; i++) {
+			size_t l = c->iov[i].iov_len;
+
+			if (skip >= l) {
+				skip -= l;
+				continue;
+			}
+			n->tx_iov[cnt].iov_base =
+				(uint8_t *)c->iov[i].iov_base + skip;
+			n->tx_iov[cnt].iov_len = l - skip;
+			cnt++;
+			skip = 0;
+		}
+		if (n->be->ops->send(n->be, n->tx_iov, (int)cnt) < 0)
+			return NET_DROP_BACKEND;
+	}
+	n->st.tx_packets++;
+	n->st.tx_bytes += len - NET_HDR_LEN;
+	return NET_DROP_NONE;
+}
+
+void vnet_tx_process(struct virtio_net *n)
+{
+	struct virtqueue *vq = virtio_pci_vq(n->vp, VNET_TXQ);
+	bool used = false;
+	int r;
+
+	if (!virtio_pci_driver_ok(n->vp) || !vq->enabled)
+		return;
+	do {
+		while ((r = vq_pop(vq, &n->chain)) != 0) {
+			enum net_drop_reason why;
+
+			if (r == -EIO) {
+				n->st.tx_drops[NET_DROP_BAD_RING]++;
+				vnet_ring_broken(n, VNET_TXQ);
+				goto out;
+			}
+			used = true;
+			if (r < 0) {
+				n->st.tx_drops[NET_DROP_BAD_RING]++;
+				continue;
+			}
+			why = tx_one(n, &n->chain);
+			if (why != NET_DROP_NONE) {
+				n->st.tx_drops[why]++;
+				warn_guest("virtio-net: tx frame dropped: %s",
+					   net_drop_name[why]);
+			}
+			/* 5.1.6.2.2: TX buffers go back with length 0. */
+			vq_push(vq, n->chain.head, 0);
+		}
+	} while (vq_enable_notify(vq));
+out:
+	if (used)
+		vnet_notify_guest(n, VNET_TXQ);
+}

@@ -1,0 +1,704 @@
+/*
+ * virtio_pci.c - modern virtio-pci transport (virtio 1.2 section 4.1).
+ * Layout and threading: see virtio_pci.h.
+ */
+#include "devices/virtio_pci.h"
+
+#include <errno.h>
+#include <linux/pci_regs.h>
+#include <linux/virtio_config.h>
+#include <linux/virtio_pci.h>
+#include <linux/virtio_ring.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define ISR_QUEUE 0x1		/* 4.1.4.5: bit 0 queue, bit 1 config */
+#define COMMON_LEN 0x38		/* sizeof(struct virtio_pci_common_cfg) */
+#define MSIX_CTRL_ENABLE 0x8000
+#define MSIX_CTRL_MASKALL 0x4000
+
+static uint64_t le_get(const uint8_t *p, unsigned len)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = 0; i < len; i++)
+		v |= (uint64_t)p[i] << (8 * i);
+	return v;
+}
+
+static void le_put(uint8_t *p, unsigned len, uint64_t v)
+{
+	for (unsigned i = 0; i < len; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+bool virtio_pci_driver_ok(const struct virtio_pci *vp)
+{
+	return (vp->status & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	       !(vp->status & VIRTIO_CONFIG_S_NEEDS_RESET);
+}
+
+/* ---- interrupts ---------------------------------------------------- */
+
+static uint16_t msix_ctrl(const struct virtio_pci *vp)
+{
+	return (uint16_t)pci_cfg_get(vp->pci, vp->msix_cap + PCI_MSIX_FLAGS, 2);
+}
+
+static bool msix_enabled(const struct virtio_pci *vp)
+{
+	return msix_ctrl(vp) & MSIX_CTRL_ENABLE;
+}
+
+static bool msix_masked(const struct virtio_pci *vp, unsigned vec)
+{
+	const uint8_t *e = &vp->msix_table[vec * PCI_MSIX_ENTRY_SIZE];
+
+	return (msix_ctrl(vp) & MSIX_CTRL_MASKALL) ||
+	       (le_get(e + PCI_MSIX_ENTRY_VECTOR_CTRL, 4) &
+		PCI_MSIX_ENTRY_CTRL_MASKBIT);
+}
+
+static void msix_send(struct virtio_pci *vp, unsigned vec)
+{
+	const uint8_t *e = &vp->msix_table[vec * PCI_MSIX_ENTRY_SIZE];
+
+	vp->stats.irqs_msix++;
+	irq_send_msi(&vp->plat->irq, le_get(e, 8),
+		     (uint32_t)le_get(e + PCI_MSIX_ENTRY_DATA, 4));
+}
+
+/* Sends every pending vector that is no longer masked (PCI 6.8.2.9). */
+static void msix_flush_pending(struct virtio_pci *vp)
+{
+	if (!msix_enabled(vp))
+		return;
+	for (unsigned v = 0; v < vp->nvectors; v++) {
+		if (!(vp->msix_pending & (1ull << v)) || msix_masked(vp, v))
+			continue;
+		vp->msix_pending &= ~(1ull << v);
+		msix_send(vp, v);
+	}
+}
+
+static void vp_raise(struct virtio_pci *vp, uint16_t vec, uint8_t isr_bit)
+{
+	if (msix_enabled(vp)) {
+		/* 4.1.5.1.2: NO_VECTOR means no interrupt at all. */
+		if (vec >= vp->nvectors)
+			return;
+		if (msix_masked(vp, vec)) {
+			vp->msix_pending |= 1ull << vec;
+			vp->stats.irqs_masked++;
+			return;
+		}
+		msix_send(vp, vec);
+		return;
+	}
+	vp->isr |= isr_bit;
+	vp->stats.irqs_intx++;
+	pci_set_irq(vp->pci, 1);
+}
+
+void virtio_pci_queue_irq(struct virtio_pci *vp, unsigned q)
+{
+	if (q < vp->info.nqueues)
+		vp_raise(vp, vp->queue_vector[q], ISR_QUEUE);
+}
+
+void virtio_pci_config_irq(struct virtio_pci *vp)
+{
+	vp_raise(vp, vp->msix_config, VIRTIO_PCI_ISR_CONFIG);
+}
+
+void virtio_pci_needs_reset(struct virtio_pci *vp)
+{
+	if (vp->status & VIRTIO_CONFIG_S_NEEDS_RESET)
+		return;
+	vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
+	if (vp->status & VIRTIO_CONFIG_S_DRIVER_OK)
+		virtio_pci_config_irq(vp);
+}
+
+/* ---- reset, status, features ---------------------------------------- */
+
+static void device_reset(struct virtio_pci *vp)
+{
+	vp->status = 0;
+	vp->dfselect = vp->gfselect = 0;
+	vp->guest_features = 0;
+	vp->queue_select = 0;
+	vp->msix_config = VIRTIO_MSI_NO_VECTOR;
+	for (unsigned q = 0; q < VPCI_MAX_QUEUES; q++) {
+		vp->queue_vector[q] = VIRTIO_MSI_NO_VECTOR;
+		vq_reset(&vp->vq[q], vp->info.queue_size);
+	}
+	vp->isr = 0;
+	vp->msix_pending = 0;
+	pci_set_irq(vp->pci, 0);
+	if (vp->ops->reset)
+		vp->ops->reset(vp->opaque);
+}
+
+static uint64_t offered(const struct virtio_pci *vp)
+{
+	return vp->info.features | (1ull << VIRTIO_F_VERSION_1);
+}
+
+/*
+ * 3.1.1 / 2.2: FEATURES_OK sticks only for a subset of what we offered,
+ * with VERSION_1 (we have no legacy interface), and that the device model
+ * accepts (dependency rules such as 5.1.3.1).
+ */
+static bool features_acceptable(struct virtio_pci *vp)
+{
+	uint64_t f = vp->guest_features;
+
+	if (f & ~offered(vp)) {
+		warn_guest("virtio: driver accepted unoffered features %#llx",
+			   (unsigned long long)(f & ~offered(vp)));
+		return false;
+	}
+	if (!(f & (1ull << VIRTIO_F_VERSION_1))) {
+		warn_guest("virtio: driver did not accept VERSION_1");
+		return false;
+	}
+	return vp->ops->set_features(vp->opaque, f) == 0;
+}
+
+static void status_write(struct virtio_pci *vp, uint8_t v)
+{
+	uint8_t add;
+
+	if (v == 0) {
+		device_reset(vp);
+		return;
+	}
+	v &= (uint8_t)~VIRTIO_CONFIG_S_NEEDS_RESET;	/* device-owned */
+	add = v & (uint8_t)~vp->status;	/* 2.1.2: bits are never cleared */
+	if ((add & VIRTIO_CONFIG_S_FEATURES_OK) && !features_acceptable(vp))
+		add &= (uint8_t)~VIRTIO_CONFIG_S_FEATURES_OK;
+	if ((add & VIRTIO_CONFIG_S_DRIVER_OK) &&
+	    !((vp->status | add) & VIRTIO_CONFIG_S_FEATURES_OK))
+		add &= (uint8_t)~VIRTIO_CONFIG_S_DRIVER_OK;
+	vp->status |= add;
+	if ((add & VIRTIO_CONFIG_S_DRIVER_OK) && vp->ops->driver_ok)
+		vp->ops->driver_ok(vp->opaque);
+}
+
+/* ---- common configuration (4.1.4.3) --------------------------------- */
+
+static struct virtqueue *selected_vq(struct virtio_pci *vp)
+{
+	return vp->queue_select < vp->info.nqueues ? &vp->vq[vp->queue_select]
+						   : NULL;
+}
+
+static void common_image(struct virtio_pci *vp, uint8_t *img)
+{
+	struct virtqueue *vq = selected_vq(vp);
+	uint64_t df = offered(vp);
+
+	memset(img, 0, COMMON_LEN);
+	le_put(img + VIRTIO_PCI_COMMON_DFSELECT, 4, vp->dfselect);
+	le_put(img + VIRTIO_PCI_COMMON_DF, 4,
+	       vp->dfselect < 2 ? (uint32_t)(df >> (32 * vp->dfselect)) : 0);
+	le_put(img + VIRTIO_PCI_COMMON_GFSELECT, 4, vp->gfselect);
+	le_put(img + VIRTIO_PCI_COMMON_GF, 4,
+	       vp->gfselect < 2 ? (uint32_t)(vp->guest_features >>
+					     (32 * vp->gfselect)) : 0);
+	le_put(img + VIRTIO_PCI_COMMON_MSIX, 2, vp->msix_config);
+	le_put(img + VIRTIO_PCI_COMMON_NUMQ, 2, vp->info.nqueues);
+	img[VIRTIO_PCI_COMMON_STATUS] = vp->status;
+	img[VIRTIO_PCI_COMMON_CFGGENERATION] = vp->config_generation;
+	le_put(img + VIRTIO_PCI_COMMON_Q_SELECT, 2, vp->queue_select);
+	if (!vq)
+		return;		/* queue_size 0: no such queue */
+	le_put(img + VIRTIO_PCI_COMMON_Q_SIZE, 2, vq->size);
+	le_put(img + VIRTIO_PCI_COMMON_Q_MSIX, 2,
+	       vp->queue_vector[vp->queue_select]);
+	le_put(img + VIRTIO_PCI_COMMON_Q_ENABLE, 2, vq->enabled);
+	le_put(img + VIRTIO_PCI_COMMON_Q_NOFF, 2, vp->queue_select);
+	le_put(img + VIRTIO_PCI_COMMON_Q_DESCLO, 8, vq->desc_gpa);
+	le_put(img + VIRTIO_PCI_COMMON_Q_AVAILLO, 8, vq->avail_gpa);
+	le_put(img + VIRTIO_PCI_COMMON_Q_USEDLO, 8, vq->used_gpa);
+}
+
+static uint16_t valid_vector(const struct virtio_pci *vp, uint64_t v)
+{
+	/* 4.1.4.3.1: an unmappable vector reads back as NO_VECTOR. */
+	return v < vp->nvectors ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
+}
+
+static void queue_enable(struct virtio_pci *vp, struct virtqueue *vq)
+{
+	vq->event_idx = vp->guest_features & (1ull << VIRTIO_RING_F_EVENT_IDX);
+	vq->indirect = vp->guest_features &
+		       (1ull << VIRTIO_RING_F_INDIRECT_DESC);
+	if (vq_enable(vq, vp->plat->mem) < 0) {
+		warn_guest("virtio: queue %u has bad size or ring addresses",
+			   vp->queue_select);
+		virtio_pci_needs_reset(vp);
+	}
+}
+
+static void set_half(uint64_t *v, unsigned hi, uint64_t half)
+{
+	unsigned sh = hi ? 32 : 0;
+
+	*v = (*v & ~(0xffffffffull << sh)) | ((half & 0xffffffffull) << sh);
+}
+
+/* Applies one field the driver wrote; `v` is its full new value. */
+static void common_field(struct virtio_pci *vp, unsigned off, uint64_t v)
+{
+	struct virtqueue *vq = selected_vq(vp);
+	bool q_writable = vq && !vq->enabled;
+
+	switch (off) {
+	case VIRTIO_PCI_COMMON_DFSELECT:
+		vp->dfselect = (uint32_t)v;
+		break;
+	case VIRTIO_PCI_COMMON_GFSELECT:
+		vp->gfselect = (uint32_t)v;
+		break;
+	case VIRTIO_PCI_COMMON_GF:
+		/* Frozen once FEATURES_OK is set (3.1.1 step 5). */
+		if (vp->gfselect < 2 &&
+		    !(vp->status & VIRTIO_CONFIG_S_FEATURES_OK))
+			set_half(&vp->guest_features, vp->gfselect, v);
+		break;
+	case VIRTIO_PCI_COMMON_MSIX:
+		vp->msix_config = valid_vector(vp, v);
+		break;
+	case VIRTIO_PCI_COMMON_STATUS:
+		status_write(vp, (uint8_t)v);
+		break;
+	case VIRTIO_PCI_COMMON_Q_SELECT:
+		vp->queue_select = (uint16_t)v;
+		break;
+	case VIRTIO_PCI_COMMON_Q_SIZE:
+		if (q_writable)
+			vq->size = (uint16_t)v;	/* checked at enable */
+		break;
+	case VIRTIO_PCI_COMMON_Q_MSIX:
+		if (vq)
+			vp->queue_vector[vp->queue_select] =
+				valid_vector(vp, v);
+		break;
+	case VIRTIO_PCI_COMMON_Q_ENABLE:
+		/* 4.1.4.3.2: only 1 may be written; 0 needs a reset. */
+		if (q_writable && v == 1)
+			queue_enable(vp, vq);
+		break;
+	case VIRTIO_PCI_COMMON_Q_DESCLO:
+	case VIRTIO_PCI_COMMON_Q_DESCHI:
+		if (q_writable)
+			set_half(&vq->desc_gpa,
+				 off == VIRTIO_PCI_COMMON_Q_DESCHI, v);
+		break;
+	case VIRTIO_PCI_COMMON_Q_AVAILLO:
+	case VIRTIO_PCI_COMMON_Q_AVAILHI:
+		if (q_writable)
+			set_half(&vq->avail_gpa,
+				 off == VIRTIO_PCI_COMMON_Q_AVAILHI, v);
+		break;
+	case VIRTIO_PCI_COMMON_Q_USEDLO:
+	case VIRTIO_PCI_COMMON_Q_USEDHI:
+		if (q_writable)
+			set_half(&vq->used_gpa,
+				 off == VIRTIO_PCI_COMMON_Q_USEDHI, v);
+		break;
+	default:
+		break;		/* read-only */
+	}
+}
+
+static const struct {
+	uint8_t off, len;
+} common_fields[] = {
+	{ VIRTIO_PCI_COMMON_DFSELECT, 4 }, { VIRTIO_PCI_COMMON_DF, 4 },
+	{ VIRTIO_PCI_COMMON_GFSELECT, 4 }, { VIRTIO_PCI_COMMON_GF, 4 },
+	{ VIRTIO_PCI_COMMON_MSIX, 2 }, { VIRTIO_PCI_COMMON_NUMQ, 2 },
+	{ VIRTIO_PCI_COMMON_STATUS, 1 }, { VIRTIO_PCI_COMMON_CFGGENERATION, 1 },
+	{ VIRTIO_PCI_COMMON_Q_SELECT, 2 }, { VIRTIO_PCI_COMMON_Q_SIZE, 2 },
+	{ VIRTIO_PCI_COMMON_Q_MSIX, 2 }, { VIRTIO_PCI_COMMON_Q_ENABLE, 2 },
+	{ VIRTIO_PCI_COMMON_Q_NOFF, 2 },
+	{ VIRTIO_PCI_COMMON_Q_DESCLO, 4 }, { VIRTIO_PCI_COMMON_Q_DESCHI, 4 },
+	{ VIRTIO_PCI_COMMON_Q_AVAILLO, 4 }, { VIRTIO_PCI_COMMON_Q_AVAILHI, 4 },
+	{ VIRTIO_PCI_COMMON_Q_USEDLO, 4 }, { VIRTIO_PCI_COMMON_Q_USEDHI, 4 },
+};
+
+/*
+ * Any access size at any offset: reads copy from an image of the
+ * registers; writes merge into that image and then apply each field they
+ * touched, in register order (so one 8-byte write sets both halves).
+ */
+static void common_access(struct virtio_pci *vp, unsigned off, uint8_t *data,
+			  unsigned len, bool is_write)
+{
+	uint8_t img[COMMON_LEN + 8];
+
+	common_image(vp, img);
+	if (off >= COMMON_LEN) {
+		if (!is_write)
+			memset(data, 0, len);
+		return;
+	}
+	if (!is_write) {
+		memcpy(data, img + off, len);
+		return;
+	}
+	memcpy(img + off, data, len);
+	for (size_t i = 0; i < sizeof(common_fields) / sizeof(common_fields[0]);
+	     i++) {
+		unsigned f = common_fields[i].off, fl = common_fields[i].len;
+
+		if (f + fl <= off || f >= off + len)
+			continue;
+		common_field(vp, f, le_get(img + f, fl));
+	}
+}
+
+/* ---- the rest of BAR 0 ------------------------------------------------ */
+
+static void queue_notified(struct virtio_pci *vp, unsigned q)
+{
+	if (q >= vp->info.nqueues)
+		return;
+	vp->stats.notifies[q]++;
+	/* 2.1.2 / 3.1.1: nothing is consumed before DRIVER_OK. */
+	if (virtio_pci_driver_ok(vp) && vp->vq[q].enabled)
+		vp->ops->queue_notify(vp->opaque, q);
+}
+
+static void msix_table_access(struct virtio_pci *vp, unsigned off,
+			      uint8_t *data, unsigned len, bool is_write)
+{
+	unsigned size = vp->nvectors * PCI_MSIX_ENTRY_SIZE;
+
+	if (off >= size || len > size - off) {
+		if (!is_write)
+			memset(data, 0, len);
+		return;
+	}
+	if (!is_write) {
+		memcpy(data, &vp->msix_table[off], len);
+		return;
+	}
+	memcpy(&vp->msix_table[off], data, len);
+	msix_flush_pending(vp);	/* an entry may have been unmasked */
+}
+
+void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data,
+			   uint32_t len, bool is_write)
+{
+	struct virtio_pci *vp = opaque;
+
+	if (off < VPCI_ISR_OFF) {
+		common_access(vp, (unsigned)off, data, len, is_write);
+	} else if (off < VPCI_DEVCFG_OFF) {
+		if (is_write)
+			return;
+		memset(data, 0, len);
+		if (off == VPCI_ISR_OFF) {
+			/* 4.1.4.5.1: reading clears it and drops INTx. */
+			data[0] = vp->isr;
+			vp->isr = 0;
+			pci_set_irq(vp->pci, 0);
+		}
+	} else if (off < VPCI_NOTIFY_OFF) {
+		unsigned o = (unsigned)(off - VPCI_DEVCFG_OFF);
+
+		if (o >= VPCI_DEVCFG_LEN || len > VPCI_DEVCFG_LEN - o) {
+			if (!is_write)
+				memset(data, 0, len);
+		} else if (is_write) {
+			if (vp->ops->cfg_write)
+				vp->ops->cfg_write(vp->opaque, o, data, len);
+		} else {
+			vp->ops->cfg_read(vp->opaque, o, data, len);
+		}
+	} else if (off < VPCI_MSIX_TABLE) {
+		if (!is_write) {
+			memset(data, 0, len);
+			return;
+		}
+		queue_notified(vp, (unsigned)(off - VPCI_NOTIFY_OFF) /
+				   VPCI_NOTIFY_MULT);
+	} else if (off < VPCI_MSIX_PBA) {
+		msix_table_access(vp, (unsigned)(off - VPCI_MSIX_TABLE), data,
+				  len, is_write);
+	} else if (!is_write) {
+		uint8_t pba[8];
+
+		le_put(pba, 8, vp->msix_pending);
+		memset(data, 0, len);
+		if (off - VPCI_MSIX_PBA < 8)
+			for (unsigned i = 0; i < len &&
+			     off - VPCI_MSIX_PBA + i < 8; i++)
+				data[i] = pba[off - VPCI_MSIX_PBA + i];
+	}
+}
+
+/* ---- notification through ioeventfd ---------------------------------- */
+
+static void notify_fd_ready(void *opaque, short revents)
+{
+	struct vpci_notify_ctx *ctx = opaque;
+	struct virtio_pci *vp = ctx->vp;
+	uint64_t cnt;
+
+	(void)revents;
+	if (read(vp->notify_fd[ctx->q], &cnt, sizeof(cnt)) != sizeof(cnt))
+		return;
+	bus_lock(vp->plat->bus);
+	queue_notified(vp, ctx->q);
+	bus_unlock(vp->plat->bus);
+}
+
+static void notify_unbind(struct virtio_pci *vp)
+{
+	if (!vp->notify_bound)
+		return;
+	for (unsigned q = 0; q < vp->info.nqueues; q++)
+		vp->plat->ioeventfd(vp->plat->ioeventfd_opaque, BUS_MMIO,
+				    vp->notify_base + VPCI_NOTIFY_OFF +
+				    VPCI_NOTIFY_MULT * q, 2,
+				    vp->notify_fd[q], false);
+	vp->notify_bound = false;
+}
+
+/* Binds each queue's notify address; on any failure the bus handles it. */
+static void notify_bind(struct virtio_pci *vp, uint64_t bar)
+{
+	unsigned q;
+
+	if (!vp->plat->ioeventfd || vp->notify_fd[0] < 0)
+		return;
+	for (q = 0; q < vp->info.nqueues; q++)
+		if (vp->plat->ioeventfd(vp->plat->ioeventfd_opaque, BUS_MMIO,
+					bar + VPCI_NOTIFY_OFF +
+					VPCI_NOTIFY_MULT * q, 2,
+					vp->notify_fd[q], true) < 0)
+			break;
+	if (q == vp->info.nqueues) {
+		vp->notify_bound = true;
+		vp->notify_base = bar;
+		return;
+	}
+	while (q-- > 0)
+		vp->plat->ioeventfd(vp->plat->ioeventfd_opaque, BUS_MMIO,
+				    bar + VPCI_NOTIFY_OFF +
+				    VPCI_NOTIFY_MULT * q, 2,
+				    vp->notify_fd[q], false);
+}
+
+static void setup_notify_fds(struct virtio_pci *vp)
+{
+	for (unsigned q = 0; q < VPCI_MAX_QUEUES; q++)
+		vp->notify_fd[q] = -1;
+	if (!vp->plat->ioeventfd || !vp->plat->loop)
+		return;
+	for (unsigned q = 0; q < vp->info.nqueues; q++) {
+		vp->notify_ctx[q] = (struct vpci_notify_ctx){ vp, q };
+		vp->notify_fd[q] = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+		if (vp->notify_fd[q] < 0 ||
+		    evloop_watch(vp->plat->loop, vp->notify_fd[q], POLLIN,
+				 notify_fd_ready, &vp->notify_ctx[q]) < 0) {
+			for (unsigned k = 0; k <= q; k++) {
+				if (vp->notify_fd[k] < 0)
+					continue;
+				if (k < q)
+					evloop_unwatch(vp->plat->loop,
+						       vp->notify_fd[k]);
+				close(vp->notify_fd[k]);
+				vp->notify_fd[k] = -1;
+			}
+			return;
+		}
+	}
+}
+
+/* ---- PCI hooks ----------------------------------------------------------- */
+
+/* 4.1.4.9: the PCI_CFG window accesses BAR `bar` at `offset`. */
+static bool pcicfg_target(struct virtio_pci *vp, unsigned *off,
+			  unsigned *len)
+{
+	unsigned c = vp->pcicfg_cap;
+	unsigned bar = vp->pci->cfg[c + VIRTIO_PCI_CAP_BAR];
+	uint32_t o = pci_cfg_get(vp->pci, c + VIRTIO_PCI_CAP_OFFSET, 4);
+	uint32_t l = pci_cfg_get(vp->pci, c + VIRTIO_PCI_CAP_LENGTH, 4);
+
+	if (bar != 0 || (l != 1 && l != 2 && l != 4) || o % l ||
+	    o > VPCI_BAR_SIZE - l)
+		return false;
+	*off = o;
+	*len = l;
+	return true;
+}
+
+static bool touches(unsigned off, unsigned len, unsigned start, unsigned n)
+{
+	return off < start + n && start < off + len;
+}
+
+static void vp_cfg_read(struct pci_device *dev, unsigned off, unsigned len)
+{
+	struct virtio_pci *vp = dev->opaque;
+	unsigned data = vp->pcicfg_cap + 16, o, l;
+
+	if (touches(off, len, data, 4) && pcicfg_target(vp, &o, &l))
+		virtio_pci_bar_access(vp, o, &dev->cfg[data], l, false);
+}
+
+static void vp_cfg_write(struct pci_device *dev, unsigned off, unsigned len)
+{
+	struct virtio_pci *vp = dev->opaque;
+	unsigned data = vp->pcicfg_cap + 16, o, l;
+
+	if (touches(off, len, data, 4) && pcicfg_target(vp, &o, &l))
+		virtio_pci_bar_access(vp, o, &dev->cfg[data], l, true);
+	if (touches(off, len, vp->msix_cap + PCI_MSIX_FLAGS, 2)) {
+		/* MSI-X on means INTx off (PCI 6.8.2); unmask may fire. */
+		if (msix_enabled(vp)) {
+			vp->isr = 0;
+			pci_set_irq(vp->pci, 0);
+		}
+		msix_flush_pending(vp);
+	}
+}
+
+static void vp_bar_moved(struct pci_device *dev, int bar, uint64_t old_addr,
+			 uint64_t new_addr)
+{
+	struct virtio_pci *vp = dev->opaque;
+
+	(void)old_addr;
+	if (bar != 0)
+		return;
+	notify_unbind(vp);
+	if (new_addr != UINT64_MAX)
+		notify_bind(vp, new_addr);
+}
+
+static const struct pci_device_ops vp_pci_ops = {
+	.cfg_read = vp_cfg_read,
+	.cfg_write = vp_cfg_write,
+	.bar_moved = vp_bar_moved,
+};
+
+static int add_vcap(struct pci_device *dev, uint8_t type, uint32_t off,
+		    uint32_t len, unsigned extra_len, uint32_t extra)
+{
+	uint8_t cap[20] = { 0 };
+	unsigned cap_len = 16 + extra_len;
+
+	cap[0] = PCI_CAP_ID_VNDR;
+	cap[VIRTIO_PCI_CAP_LEN] = (uint8_t)cap_len;
+	cap[VIRTIO_PCI_CAP_CFG_TYPE] = type;
+	cap[VIRTIO_PCI_CAP_BAR] = 0;
+	le_put(cap + VIRTIO_PCI_CAP_OFFSET, 4, off);
+	le_put(cap + VIRTIO_PCI_CAP_LENGTH, 4, len);
+	le_put(cap + 16, 4, extra);
+	return pci_add_capability(dev, cap, cap_len);
+}
+
+struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
+				     const struct virtio_pci_info *info,
+				     const struct virtio_dev_ops *ops,
+				     void *opaque)
+{
+	struct virtio_pci *vp;
+	struct pci_device_info pi = {
+		.vendor = 0x1af4, .device = (uint16_t)(0x1040 + info->virtio_id),
+		.subsys_vendor = 0x1af4, .subsys_device = 0x1100,
+		.revision = 1,	/* 4.1.2.1: non-transitional */
+		.class_code = (uint32_t)info->pci_class << 8,
+		.gsi = info->gsi, .ops = &vp_pci_ops,
+	};
+	uint8_t msix[12] = { PCI_CAP_ID_MSIX };
+	int c;
+
+	if (info->nqueues == 0 || info->nqueues > VPCI_MAX_QUEUES ||
+	    info->queue_size == 0 || info->queue_size > VQ_MAX_SIZE ||
+	    (info->queue_size & (info->queue_size - 1)))
+		return NULL;
+	vp = calloc(1, sizeof(*vp));
+	if (!vp)
+		return NULL;
+	vp->plat = p;
+	vp->info = *info;
+	vp->ops = ops;
+	vp->opaque = opaque;
+	vp->nvectors = info->nqueues + 1;
+	pi.opaque = vp;
+	vp->pci = pci_add_device(bus, &pi);
+	if (!vp->pci)
+		goto fail;
+	if (pci_add_bar(vp->pci, 0, PCI_BAR_MEM32, VPCI_BAR_SIZE,
+			virtio_pci_bar_access, vp, "virtio-pci") < 0)
+		goto fail;
+	if (add_vcap(vp->pci, VIRTIO_PCI_CAP_COMMON_CFG, VPCI_COMMON_OFF,
+		     COMMON_LEN, 0, 0) < 0 ||
+	    add_vcap(vp->pci, VIRTIO_PCI_CAP_NOTIFY_CFG, VPCI_NOTIFY_OFF,
+		     VPCI_NOTIFY_MULT * info->nqueues, 4, VPCI_NOTIFY_MULT) < 0 ||
+	    add_vcap(vp->pci, VIRTIO_PCI_CAP_ISR_CFG, VPCI_ISR_OFF, 4, 0, 0) < 0 ||
+	    add_vcap(vp->pci, VIRTIO_PCI_CAP_DEVICE_CFG, VPCI_DEVCFG_OFF,
+		     VPCI_DEVCFG_LEN, 0, 0) < 0)
+		goto fail;
+	c = add_vcap(vp->pci, VIRTIO_PCI_CAP_PCI_CFG, 0, 0, 4, 0);
+	if (c < 0)
+		goto fail;
+	vp->pcicfg_cap = (unsigned)c;
+	pci_set_wmask(vp->pci, c + VIRTIO_PCI_CAP_BAR, 1, 0xff);
+	pci_set_wmask(vp->pci, c + VIRTIO_PCI_CAP_OFFSET, 12, 0xff);
+	le_put(msix + PCI_MSIX_FLAGS, 2, vp->nvectors - 1);
+	le_put(msix + PCI_MSIX_TABLE, 4, VPCI_MSIX_TABLE);	/* BIR 0 */
+	le_put(msix + PCI_MSIX_PBA, 4, VPCI_MSIX_PBA);
+	c = pci_add_capability(vp->pci, msix, sizeof(msix));
+	if (c < 0)
+		goto fail;
+	vp->msix_cap = (unsigned)c;
+	pci_set_wmask(vp->pci, c + PCI_MSIX_FLAGS + 1, 1,
+		      (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) >> 8);
+	/* Every vector starts masked (PCI 6.8.2.9). */
+	for (unsigned v = 0; v < vp->nvectors; v++)
+		vp->msix_table[v * PCI_MSIX_ENTRY_SIZE +
+			       PCI_MSIX_ENTRY_VECTOR_CTRL] = 1;
+	setup_notify_fds(vp);
+	device_reset(vp);
+	notify_bind(vp, vp->pci->bar[0].mapped);
+	return vp;
+fail:
+	/* The PCI slot, if taken, stays with the bus (freed with it). */
+	if (vp->pci) {
+		vp->pci->ops = NULL;
+		vp->pci->opaque = NULL;
+		if (vp->pci->bar[0].type != PCI_BAR_NONE)
+			bus_move(p->bus, BUS_MMIO, vp, "virtio-pci", 0, 0);
+	}
+	free(vp);
+	return NULL;
+}
+
+void virtio_pci_destroy(struct virtio_pci *vp)
+{
+	if (!vp)
+		return;
+	notify_unbind(vp);
+	for (unsigned q = 0; q < VPCI_MAX_QUEUES; q++) {
+		if (vp->notify_fd[q] < 0)
+			continue;
+		if (vp->plat->loop)
+			evloop_unwatch(vp->plat->loop, vp->notify_fd[q]);
+		close(vp->notify_fd[q]);
+	}
+	free(vp);
+}

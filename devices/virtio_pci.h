@@ -1,0 +1,145 @@
+/*
+ * virtio_pci.h - the modern virtio-pci transport (virtio 1.2 section 4.1).
+ *
+ * A non-transitional device (device id 0x1040 + virtio id, revision 1):
+ * Linux, OpenBSD (virtio_pci_attach_10, since 6.6) and iPXE all drive it
+ * through the capability layout, so no legacy I/O interface is offered.
+ *
+ * BAR 0 (32-bit memory, 32 KiB) holds every region:
+ *   0x0000 common cfg   0x1000 ISR   0x2000 device cfg
+ *   0x3000 notify (notify_off_multiplier 4: queue q at 0x3000 + 4 q)
+ *   0x4000 MSI-X table  0x5000 MSI-X PBA
+ * Capabilities: COMMON, NOTIFY, ISR, DEVICE, PCI_CFG (iPXE needs it) and
+ * MSI-X with one vector per queue plus one for configuration changes.
+ *
+ * The device model (virtio_net.c) supplies a virtio_dev_ops; the transport
+ * owns status, feature negotiation, queue registers, notification and
+ * interrupts.  Queue notifications arrive either on an ioeventfd serviced
+ * by the I/O thread or, without one, on the vCPU thread through the bus;
+ * either way with the bus lock held.
+ */
+#ifndef MINIVMM_VIRTIO_PCI_H
+#define MINIVMM_VIRTIO_PCI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/pci.h"
+#include "devices/platform.h"
+#include "devices/virtqueue.h"
+
+#define VPCI_MAX_QUEUES 3
+
+#define VPCI_BAR_SIZE    0x8000
+#define VPCI_COMMON_OFF  0x0000
+#define VPCI_ISR_OFF     0x1000
+#define VPCI_DEVCFG_OFF  0x2000
+#define VPCI_DEVCFG_LEN  0x100
+#define VPCI_NOTIFY_OFF  0x3000
+#define VPCI_NOTIFY_MULT 4
+#define VPCI_MSIX_TABLE  0x4000
+#define VPCI_MSIX_PBA    0x5000
+
+struct virtio_dev_ops {
+	/*
+	 * Checks the driver's feature set when it sets FEATURES_OK; returns
+	 * 0 to accept (the device then applies them) or -1 to refuse.
+	 */
+	int (*set_features)(void *opaque, uint64_t features);
+	/* Device config space (the device keeps it; any size/offset). */
+	void (*cfg_read)(void *opaque, unsigned off, uint8_t *data,
+			 unsigned len);
+	void (*cfg_write)(void *opaque, unsigned off, const uint8_t *data,
+			  unsigned len);
+	/* The driver notified queue q (bus lock held). */
+	void (*queue_notify)(void *opaque, unsigned q);
+	/* DRIVER_OK was set. */
+	void (*driver_ok)(void *opaque);
+	/* The driver reset the device: forget everything negotiated. */
+	void (*reset)(void *opaque);
+};
+
+struct virtio_pci_info {
+	uint16_t virtio_id;	/* 1 = net */
+	uint16_t pci_class;	/* e.g. 0x0200 for Ethernet */
+	uint64_t features;	/* offered (VERSION_1 added by the transport) */
+	unsigned nqueues;
+	uint16_t queue_size;	/* maximum, <= VQ_MAX_SIZE */
+	unsigned gsi;		/* INTx line */
+};
+
+struct virtio_pci;
+
+struct virtio_pci_stats {
+	unsigned long notifies[VPCI_MAX_QUEUES];
+	unsigned long irqs_msix, irqs_intx, irqs_masked;
+};
+
+struct virtio_pci {
+	struct platform *plat;
+	struct pci_device *pci;
+	struct virtio_pci_info info;
+	const struct virtio_dev_ops *ops;
+	void *opaque;
+
+	/* Common configuration, as the driver sees it. */
+	uint32_t dfselect, gfselect;
+	uint64_t guest_features;
+	uint8_t status;
+	uint8_t config_generation;
+	uint16_t queue_select;
+	uint16_t msix_config;
+	uint16_t queue_vector[VPCI_MAX_QUEUES];
+	struct virtqueue vq[VPCI_MAX_QUEUES];
+	uint8_t isr;
+
+	/* MSI-X. */
+	unsigned msix_cap;	/* config offset of the capability */
+	unsigned nvectors;
+	uint8_t msix_table[(VPCI_MAX_QUEUES + 1) * 16];
+	uint64_t msix_pending;
+
+	/* PCI_CFG capability (4.1.4.9). */
+	unsigned pcicfg_cap;
+
+	/* Notification: one eventfd per queue when the platform has them. */
+	int notify_fd[VPCI_MAX_QUEUES];
+	struct vpci_notify_ctx {
+		struct virtio_pci *vp;
+		unsigned q;
+	} notify_ctx[VPCI_MAX_QUEUES];
+	bool notify_bound;
+	uint64_t notify_base;	/* guest address notifications are bound at */
+
+	struct virtio_pci_stats stats;
+};
+
+/*
+ * Creates the PCI function and its BAR/capabilities and registers it on
+ * `bus`.  NULL on failure (errno-style reason logged).
+ */
+struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
+				     const struct virtio_pci_info *info,
+				     const struct virtio_dev_ops *ops,
+				     void *opaque);
+void virtio_pci_destroy(struct virtio_pci *vp);
+
+/* Interrupt for queue q (MSI-X vector or INTx + ISR bit 0). */
+void virtio_pci_queue_irq(struct virtio_pci *vp, unsigned q);
+/* Configuration change interrupt (ISR bit 1), e.g. after NEEDS_RESET. */
+void virtio_pci_config_irq(struct virtio_pci *vp);
+/* Sets DEVICE_NEEDS_RESET (2.1.1) and raises a config interrupt. */
+void virtio_pci_needs_reset(struct virtio_pci *vp);
+
+bool virtio_pci_driver_ok(const struct virtio_pci *vp);
+static inline struct virtqueue *virtio_pci_vq(struct virtio_pci *vp,
+					      unsigned q)
+{
+	return &vp->vq[q];
+}
+
+/* BAR 0 handler, exposed for tests and the PCI_CFG window. */
+void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data,
+			   uint32_t len, bool is_write);
+
+#endif

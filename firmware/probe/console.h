@@ -1,0 +1,10 @@
+/*
+ * console.h - polled 16550 serial output on COM1 (port 0x3f8).
+ */
+#ifndef PROBE_CONSOLE_H
+#define PROBE_CONSOLE_H
+
+void console_init(void);
+void console_write(const char *s);
+
+#endif

@@ -1,0 +1,362 @@
+/*
+ * boot.c - loading a kernel (bzImage, vmlinux or PVH ELF), its initrd and
+ * command line, and writing the tables a guest reads at boot.
+ */
+#include "vmm/boot.h"
+
+#include <asm/bootparam.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "vmm/bzimage.h"
+#include "vmm/decompress.h"
+#include "vmm/elf_load.h"
+#include "vmm/memmap.h"
+#include "vmm/vm.h"
+
+#define KERNEL_FILE_MAX (512u << 20)
+
+/*
+ * What a software KVM (no VMX/SVM, see shared HOST-KVM.md) needs a Linux
+ * guest to be told, because it ignores CPUID hiding for these: no XSAVE
+ * (xrstor stops the vCPU), and no SIMD crypto or SMAP (every SSE
+ * instruction or clac/stac in ring 0 is an emulation exit).
+ */
+static const char software_kvm_args[] =
+	"noxsave clearcpuid=ssse3,sse4_1,sse4_2,aes,pclmulqdq,sha_ni,smap";
+
+void boot_cmdline(const char *user, bool software_kvm, char *out, size_t len)
+{
+	const char *u = user ? user : "";
+
+	snprintf(out, len, "%s%s%s%s", strstr(u, "console=") ? "" : "console=ttyS0 ",
+		 u, software_kvm && !strstr(u, "noxsave") ? " " : "",
+		 software_kvm && !strstr(u, "noxsave") ? software_kvm_args : "");
+}
+
+/* Reads a whole file; dies with "<what> <path>: <reason>". */
+static uint8_t *read_file(const char *what, const char *path, size_t *len)
+{
+	struct stat st;
+	uint8_t *buf;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("%s %s: %s", what, path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+		die("%s %s: not a regular file", what, path);
+	if (st.st_size == 0)
+		die("%s %s: empty file", what, path);
+	if ((uint64_t)st.st_size > KERNEL_FILE_MAX)
+		die("%s %s: larger than %u MiB", what, path, KERNEL_FILE_MAX >> 20);
+	buf = malloc(st.st_size);
+	if (!buf)
+		die("%s %s: out of memory", what, path);
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, buf + got, st.st_size - got);
+		if (n <= 0)
+			die("%s %s: read error: %s", what, path,
+			    n < 0 ? strerror(errno) : "short file");
+		got += n;
+	}
+	close(fd);
+	*len = got;
+	return buf;
+}
+
+static void *guest(struct vm *vm, uint64_t gpa, uint64_t len, const char *what)
+{
+	void *p = gm_ptr(&vm->mem, gpa, len);
+
+	if (!p)
+		die("%s does not fit in guest RAM at %#llx (-m too small?)", what,
+		    (unsigned long long)gpa);
+	return p;
+}
+
+/* GDT: 0x08 32-bit code (PVH), 0x10 64-bit code, 0x18 data (Linux's __BOOT_*). */
+static void write_gdt(struct vm *vm)
+{
+	uint64_t *gdt = guest(vm, BOOT_GDT_ADDR, 4 * 8, "GDT");
+
+	gdt[0] = 0;
+	gdt[1] = 0x00cf9b000000ffffull;
+	gdt[2] = 0x00af9b000000ffffull;
+	gdt[3] = 0x00cf93000000ffffull;
+}
+
+/* Identity map of the low 4 GiB with 2 MiB pages, as the 64-bit entry needs. */
+static void write_page_tables(struct vm *vm)
+{
+	uint64_t *pml4 = guest(vm, BOOT_PML4_ADDR, 4096, "page tables");
+	uint64_t *pdpt = guest(vm, BOOT_PDPT_ADDR, 4096, "page tables");
+	uint64_t *pd = guest(vm, BOOT_PD_ADDR, 4 * 4096, "page tables");
+
+	memset(pml4, 0, 4096);
+	memset(pdpt, 0, 4096);
+	pml4[0] = BOOT_PDPT_ADDR | 0x3;	/* present, writable */
+	for (unsigned i = 0; i < 4; i++)
+		pdpt[i] = (BOOT_PD_ADDR + i * 4096) | 0x3;
+	for (unsigned i = 0; i < 4 * 512; i++)
+		pd[i] = ((uint64_t)i << 21) | 0x83;	/* present, writable, 2 MiB */
+}
+
+static void write_mptable(struct vm *vm, const struct mptable_pci_irq *pci,
+			  unsigned npci)
+{
+	uint8_t *area = guest(vm, BIOS_AREA_ADDR, 0x10000, "MP table");
+
+	if (!mptable_build(area, 0x10000, BIOS_AREA_ADDR, vm->ncpus, pci, npci))
+		die("MP table: too many CPUs or devices");
+}
+
+/*
+ * Places the initrd as high in low RAM as the kernel allows, above
+ * `floor`, 4 KiB aligned, and reads it straight into guest memory.
+ */
+static void load_initrd(struct vm *vm, const char *path, uint64_t floor,
+			uint64_t addr_max, uint64_t *addr, uint64_t *size)
+{
+	struct stat st;
+	uint64_t top = memmap_low_ram(vm->ram_size), at;
+	uint8_t *dst;
+	size_t got = 0;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		die("initrd %s: %s", path, strerror(errno));
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
+		die("initrd %s: not a regular, non-empty file", path);
+	if (addr_max && top > addr_max + 1)
+		top = addr_max + 1;
+	if ((uint64_t)st.st_size > top || ((top - st.st_size) & ~0xfffull) < floor)
+		die("initrd %s: %llu MiB does not fit in guest RAM above the "
+		    "kernel (-m too small?)", path,
+		    (unsigned long long)(st.st_size >> 20));
+	at = (top - st.st_size) & ~0xfffull;
+	dst = guest(vm, at, st.st_size, "initrd");
+	while (got < (size_t)st.st_size) {
+		ssize_t n = read(fd, dst + got, st.st_size - got);
+		if (n <= 0)
+			die("initrd %s: read error: %s", path,
+			    n < 0 ? strerror(errno) : "short file");
+		got += n;
+	}
+	close(fd);
+	*addr = at;
+	*size = st.st_size;
+}
+
+static void write_cmdline(struct vm *vm, const struct boot_opts *o, uint32_t max)
+{
+	char *line = guest(vm, BOOT_CMDLINE_ADDR, BOOT_CMDLINE_MAX, "command line");
+
+	boot_cmdline(o->cmdline, o->software_kvm, line, BOOT_CMDLINE_MAX);
+	if (max && strlen(line) > max)
+		die("-a: command line is %zu bytes, the kernel takes at most %u",
+		    strlen(line), max);
+	debug("kernel command line: %s", line);
+}
+
+/* The zero page: setup header, command line, initrd and e820 map. */
+static void write_boot_params(struct vm *vm, const struct boot_opts *o,
+			      const uint8_t *image, size_t image_len,
+			      uint64_t kernel_end, uint32_t initrd_max)
+{
+	struct boot_params *bp = guest(vm, BOOT_PARAMS_ADDR, sizeof(*bp), "boot_params");
+	struct e820_entry map[E820_MAX];
+	unsigned n = e820_build(vm->ram_size, map);
+
+	memset(bp, 0, sizeof(*bp));
+	if (image) {
+		/* The header ends at 0x202 + the byte at 0x201 (boot.rst). */
+		size_t end = 0x202 + image[0x201];
+		if (end > 0x1f1 + sizeof(bp->hdr))
+			end = 0x1f1 + sizeof(bp->hdr);
+		if (end > image_len)
+			end = image_len;
+		memcpy(&bp->hdr, image + 0x1f1, end - 0x1f1);
+	} else {
+		/* A bare vmlinux: a header saying what a 2.15 loader would. */
+		bp->hdr.boot_flag = 0xaa55;
+		bp->hdr.header = 0x53726448;
+		bp->hdr.version = 0x020f;
+		bp->hdr.kernel_alignment = 0x200000;
+	}
+	bp->hdr.type_of_loader = 0xff;
+	bp->hdr.loadflags |= LOADED_HIGH | CAN_USE_HEAP;
+	bp->hdr.heap_end_ptr = 0xfe00;
+	bp->hdr.cmd_line_ptr = BOOT_CMDLINE_ADDR;
+	write_cmdline(vm, o, bp->hdr.cmdline_size ? bp->hdr.cmdline_size : 2047);
+	if (o->initrd) {
+		uint64_t addr, size;
+		load_initrd(vm, o->initrd, kernel_end,
+			    initrd_max ? initrd_max : 0x7fffffff, &addr, &size);
+		bp->hdr.ramdisk_image = (uint32_t)addr;
+		bp->hdr.ramdisk_size = (uint32_t)size;
+		bp->ext_ramdisk_image = (uint32_t)(addr >> 32);
+		bp->ext_ramdisk_size = (uint32_t)(size >> 32);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		bp->e820_table[i].addr = map[i].addr;
+		bp->e820_table[i].size = map[i].size;
+		bp->e820_table[i].type = map[i].type;
+	}
+	bp->e820_entries = (uint8_t)n;
+}
+
+/* PVH: hvm_start_info from Xen's public start_info.h (not in libc headers). */
+struct hvm_start_info {
+	uint32_t magic, version, flags, nr_modules;
+	uint64_t modlist_paddr, cmdline_paddr, rsdp_paddr, memmap_paddr;
+	uint32_t memmap_entries, reserved;
+};
+struct hvm_memmap_entry {
+	uint64_t addr, size;
+	uint32_t type, reserved;
+};
+struct hvm_modlist_entry {
+	uint64_t paddr, size, cmdline_paddr, reserved;
+};
+#define HVM_START_MAGIC 0x336ec578
+
+static void write_pvh_info(struct vm *vm, const struct boot_opts *o,
+			   uint64_t kernel_end)
+{
+	struct hvm_start_info *si = guest(vm, BOOT_INFO_ADDR, 0x1000, "start info");
+	struct hvm_memmap_entry *mm = (void *)(si + 1);
+	struct hvm_modlist_entry *mod = (void *)(mm + E820_MAX);
+	struct e820_entry map[E820_MAX];
+	unsigned n = e820_build(vm->ram_size, map);
+
+	memset(si, 0, 0x1000);
+	si->magic = HVM_START_MAGIC;
+	si->version = 1;
+	si->cmdline_paddr = BOOT_CMDLINE_ADDR;
+	si->memmap_paddr = BOOT_INFO_ADDR + sizeof(*si);
+	si->memmap_entries = n;
+	for (unsigned i = 0; i < n; i++)
+		mm[i] = (struct hvm_memmap_entry){ map[i].addr, map[i].size,
+						   map[i].type, 0 };
+	write_cmdline(vm, o, 0);
+	if (o->initrd) {
+		uint64_t addr, size;
+		load_initrd(vm, o->initrd, kernel_end, 0xffffffff, &addr, &size);
+		mod->paddr = addr;
+		mod->size = size;
+		si->nr_modules = 1;
+		si->modlist_paddr = BOOT_INFO_ADDR + ((uint8_t *)mod - (uint8_t *)si);
+	}
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static void load_bzimage(struct vm *vm, const struct boot_opts *o,
+			 const uint8_t *image, size_t len, struct boot_entry *e)
+{
+	struct bzimage bz;
+	struct elf_info ei;
+	char err[256];
+	uint64_t load = KERNEL_LOAD_ADDR, kernel_end;
+
+	if (bzimage_parse(image, len, &bz, err, sizeof(err)) < 0)
+		die("kernel %s: %s", o->kernel, err);
+	if (bz.relocatable && bz.pref_address >= 0x100000)
+		load = bz.pref_address;
+
+	if (!o->guest_decompress && bz.format != PAYLOAD_BZIP2 &&
+	    bz.format != PAYLOAD_LZO && bz.format != PAYLOAD_UNKNOWN) {
+		size_t vlen = bz.payload_len;
+		double t0 = now_seconds();
+		uint8_t *vmlinux = NULL;
+		const uint8_t *elf = bz.payload;
+
+		if (bz.format != PAYLOAD_NONE) {
+			vmlinux = decompress_payload(bz.format, bz.payload,
+						     bz.payload_len,
+						     bz.uncompressed_size, &vlen,
+						     err, sizeof(err));
+			if (!vmlinux)
+				die("kernel %s: %s", o->kernel, err);
+			elf = vmlinux;
+		}
+		e->decompress_seconds = now_seconds() - t0;
+		if (elf_load(elf, vlen, &vm->mem, &ei, err, sizeof(err)) < 0)
+			die("kernel %s: decompressed payload: %s", o->kernel, err);
+		free(vmlinux);
+		/* vmlinux's e_entry is the physical address of startup_64. */
+		e->rip = ei.entry;
+		e->how = payload_format_name[bz.format];
+		kernel_end = ei.highest;
+		if (load + bz.init_size > kernel_end)
+			kernel_end = load + bz.init_size;
+	} else {
+		/* The kernel's own decompressor, entered at its 64-bit entry. */
+		void *dst = guest(vm, load, bz.pm_len, "kernel");
+		memcpy(dst, bz.pm, bz.pm_len);
+		if (!gm_ptr(&vm->mem, load, bz.init_size))
+			die("kernel %s: needs %u MiB above %#llx (-m too small)",
+			    o->kernel, bz.init_size >> 20, (unsigned long long)load);
+		e->rip = load + 0x200;
+		e->how = "in-guest decompression";
+		kernel_end = load + bz.init_size;
+	}
+	e->mode = BOOT_LINUX64;
+	e->arg = BOOT_PARAMS_ADDR;
+	write_boot_params(vm, o, image, len, kernel_end, bz.initrd_addr_max);
+}
+
+static void load_elf(struct vm *vm, const struct boot_opts *o,
+		     const uint8_t *image, size_t len, struct boot_entry *e)
+{
+	struct elf_info ei;
+	char err[256];
+
+	if (elf_load(image, len, &vm->mem, &ei, err, sizeof(err)) < 0)
+		die("kernel %s: %s", o->kernel, err);
+	if (ei.pvh_entry) {
+		e->mode = BOOT_PVH32;
+		e->rip = ei.pvh_entry;
+		e->arg = BOOT_INFO_ADDR;
+		e->how = "ELF, PVH entry";
+		write_pvh_info(vm, o, ei.highest);
+	} else {
+		e->mode = BOOT_LINUX64;
+		e->rip = ei.entry;
+		e->arg = BOOT_PARAMS_ADDR;
+		e->how = "ELF, 64-bit Linux entry";
+		write_boot_params(vm, o, NULL, 0, ei.highest, 0);
+	}
+}
+
+void boot_load(struct vm *vm, const struct boot_opts *o,
+	       const struct mptable_pci_irq *pci, unsigned npci,
+	       struct boot_entry *e)
+{
+	size_t len;
+	uint8_t *image = read_file("kernel", o->kernel, &len);
+
+	memset(e, 0, sizeof(*e));
+	write_gdt(vm);
+	write_page_tables(vm);
+	write_mptable(vm, pci, npci);
+	if (elf_is_elf(image, len))
+		load_elf(vm, o, image, len, e);
+	else
+		load_bzimage(vm, o, image, len, e);
+	free(image);
+}

@@ -1,0 +1,227 @@
+#include "vmm/decompress.h"
+
+#include <lz4.h>
+#include <lzma.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+#include <zstd.h>
+
+/* Output buffer that grows up to DECOMPRESS_MAX. */
+struct outbuf {
+	uint8_t *p;
+	size_t len, cap;
+};
+
+static int outbuf_reserve(struct outbuf *o, size_t more)
+{
+	size_t cap = o->cap ? o->cap : (1u << 20);
+	uint8_t *p;
+
+	if (o->len + more <= o->cap)
+		return 0;
+	while (cap < o->len + more)
+		cap *= 2;
+	if (cap > DECOMPRESS_MAX)
+		cap = DECOMPRESS_MAX;
+	if (cap < o->len + more)
+		return -1;
+	p = realloc(o->p, cap);
+	if (!p)
+		return -1;
+	o->p = p;
+	o->cap = cap;
+	return 0;
+}
+
+#define CHUNK (4u << 20)
+
+static int do_gzip(const uint8_t *in, size_t len, struct outbuf *o,
+		   char *err, size_t errlen)
+{
+	z_stream s = { 0 };
+	int rc;
+
+	if (inflateInit2(&s, 16 + MAX_WBITS) != Z_OK) {
+		snprintf(err, errlen, "zlib: cannot initialise");
+		return -1;
+	}
+	s.next_in = (Bytef *)(uintptr_t)in;
+	s.avail_in = (uInt)len;
+	do {
+		if (outbuf_reserve(o, CHUNK) < 0) {
+			inflateEnd(&s);
+			snprintf(err, errlen, "gzip: output larger than %u MiB",
+				 DECOMPRESS_MAX >> 20);
+			return -1;
+		}
+		s.next_out = o->p + o->len;
+		s.avail_out = CHUNK;
+		rc = inflate(&s, Z_NO_FLUSH);
+		o->len += CHUNK - s.avail_out;
+	} while (rc == Z_OK);
+	inflateEnd(&s);
+	if (rc != Z_STREAM_END) {
+		snprintf(err, errlen, "gzip: corrupt data (zlib error %d)", rc);
+		return -1;
+	}
+	return 0;
+}
+
+static int do_lzma(const uint8_t *in, size_t len, struct outbuf *o, int alone,
+		   char *err, size_t errlen)
+{
+	lzma_stream s = LZMA_STREAM_INIT;
+	lzma_ret rc;
+
+	rc = alone ? lzma_alone_decoder(&s, UINT64_MAX)
+		   : lzma_stream_decoder(&s, UINT64_MAX, 0);
+	if (rc != LZMA_OK) {
+		snprintf(err, errlen, "liblzma: cannot initialise");
+		return -1;
+	}
+	s.next_in = in;
+	s.avail_in = len;
+	do {
+		if (outbuf_reserve(o, CHUNK) < 0) {
+			lzma_end(&s);
+			snprintf(err, errlen, "%s: output larger than %u MiB",
+				 alone ? "lzma" : "xz", DECOMPRESS_MAX >> 20);
+			return -1;
+		}
+		s.next_out = o->p + o->len;
+		s.avail_out = CHUNK;
+		/*
+		 * One stream only (no LZMA_CONCATENATED): the decoder stops at
+		 * its end and never reads the kernel's 4 appended size bytes.
+		 */
+		rc = lzma_code(&s, LZMA_RUN);
+		o->len += CHUNK - s.avail_out;
+	} while (rc == LZMA_OK);
+	lzma_end(&s);
+	if (rc != LZMA_STREAM_END) {
+		snprintf(err, errlen, "%s: corrupt data (liblzma error %d)",
+			 alone ? "lzma" : "xz", (int)rc);
+		return -1;
+	}
+	return 0;
+}
+
+static int do_zstd(const uint8_t *in, size_t len, struct outbuf *o,
+		   char *err, size_t errlen)
+{
+	ZSTD_DCtx *d = ZSTD_createDCtx();
+	ZSTD_inBuffer ib = { in, len, 0 };
+	size_t rc = 1;
+
+	if (!d) {
+		snprintf(err, errlen, "zstd: cannot initialise");
+		return -1;
+	}
+	/* The kernel compresses with --ultra -22: windows up to 2 GiB allowed. */
+	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 31);
+	for (;;) {
+		ZSTD_outBuffer ob;
+		size_t in_before = ib.pos;
+
+		if (outbuf_reserve(o, CHUNK) < 0) {
+			ZSTD_freeDCtx(d);
+			snprintf(err, errlen, "zstd: output larger than %u MiB",
+				 DECOMPRESS_MAX >> 20);
+			return -1;
+		}
+		ob = (ZSTD_outBuffer){ o->p + o->len, CHUNK, 0 };
+		rc = ZSTD_decompressStream(d, &ob, &ib);
+		o->len += ob.pos;
+		if (ZSTD_isError(rc)) {
+			ZSTD_freeDCtx(d);
+			snprintf(err, errlen, "zstd: %s", ZSTD_getErrorName(rc));
+			return -1;
+		}
+		/* Frame complete: what follows is the kernel's 4 size bytes. */
+		if (rc == 0 || (ob.pos == 0 && ib.pos == in_before))
+			break;
+	}
+	ZSTD_freeDCtx(d);
+	if (rc != 0) {
+		snprintf(err, errlen, "zstd: truncated data");
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The kernel uses lz4's legacy frame (lz4 -l): a magic, then blocks of
+ * [4-byte little-endian compressed size][data], each up to 8 MiB of output.
+ */
+static int do_lz4(const uint8_t *in, size_t len, struct outbuf *o,
+		  char *err, size_t errlen)
+{
+	const size_t block_max = 8u << 20;
+	size_t pos = 4;
+
+	while (pos + 4 <= len) {
+		uint32_t csize;
+		int n;
+
+		memcpy(&csize, in + pos, 4);
+		if (csize == 0x184c2102) {	/* a new legacy frame */
+			pos += 4;
+			continue;
+		}
+		if (csize == 0 || csize > len - pos - 4)
+			break;	/* the appended size field, or the end */
+		pos += 4;
+		if (outbuf_reserve(o, block_max) < 0) {
+			snprintf(err, errlen, "lz4: output larger than %u MiB",
+				 DECOMPRESS_MAX >> 20);
+			return -1;
+		}
+		n = LZ4_decompress_safe((const char *)in + pos,
+					(char *)o->p + o->len, (int)csize,
+					(int)block_max);
+		if (n < 0) {
+			snprintf(err, errlen, "lz4: corrupt block at offset %zu", pos);
+			return -1;
+		}
+		o->len += (size_t)n;
+		pos += csize;
+	}
+	if (o->len == 0) {
+		snprintf(err, errlen, "lz4: no data");
+		return -1;
+	}
+	return 0;
+}
+
+uint8_t *decompress_payload(enum payload_format fmt, const uint8_t *in,
+			    size_t len, size_t size_hint, size_t *out_len,
+			    char *err, size_t errlen)
+{
+	struct outbuf o = { 0 };
+	int rc;
+
+	if (size_hint && size_hint <= DECOMPRESS_MAX &&
+	    outbuf_reserve(&o, size_hint + CHUNK) < 0) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	switch (fmt) {
+	case PAYLOAD_GZIP: rc = do_gzip(in, len, &o, err, errlen); break;
+	case PAYLOAD_XZ: rc = do_lzma(in, len, &o, 0, err, errlen); break;
+	case PAYLOAD_LZMA: rc = do_lzma(in, len, &o, 1, err, errlen); break;
+	case PAYLOAD_ZSTD: rc = do_zstd(in, len, &o, err, errlen); break;
+	case PAYLOAD_LZ4: rc = do_lz4(in, len, &o, err, errlen); break;
+	default:
+		snprintf(err, errlen, "%s payloads are not decompressed on the "
+			 "host (use --guest-decompress)", payload_format_name[fmt]);
+		rc = -1;
+	}
+	if (rc < 0) {
+		free(o.p);
+		return NULL;
+	}
+	*out_len = o.len;
+	return o.p;
+}

@@ -1,0 +1,137 @@
+/*
+ * main.c - minivmm's entry: parse the command line, build the PC (VM, RAM,
+ * chips, PCI, network), load the kernel, run the vCPU threads, and make the
+ * main thread the I/O thread until the guest ends.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "devices/uart16550.h"
+#include "vmm/boot.h"
+#include "vmm/console.h"
+#include "vmm/cpuid.h"
+#include "vmm/machine.h"
+#include "vmm/options.h"
+#include "vmm/vcpu.h"
+#include "vmm/vm.h"
+
+#define MINIVMM_VERSION "0.1"
+
+static struct vm the_vm;
+
+static void on_signal(void *opaque, short revents)
+{
+	struct machine *m = opaque;
+	struct signalfd_siginfo si;
+
+	(void)revents;
+	while (read(m->signal_fd, &si, sizeof(si)) == sizeof(si)) {
+		if (si.ssi_signo == SIGUSR1)
+			machine_print_counters(m, stderr);
+		else
+			vm_request_exit(m->vm, VM_EXIT_SIGNAL, (int)si.ssi_signo);
+	}
+}
+
+/*
+ * SIGINT/SIGTERM/SIGHUP end the run cleanly (terminal restored, status
+ * 128+signal); SIGUSR1 prints the device counters.  They are blocked in
+ * every thread and read through a signalfd by the I/O thread.
+ */
+static void setup_signals(struct machine *m)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	sigaddset(&set, vcpu_kick_signal());
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, vcpu_kick_signal());
+	m->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (m->signal_fd < 0)
+		die("signalfd: %s", strerror(errno));
+	evloop_watch(&m->vm->loop, m->signal_fd, POLLIN, on_signal, m);
+	/* A closed terminal or pipe must not kill us mid-write. */
+	signal(SIGPIPE, SIG_IGN);
+}
+
+static size_t console_to_uart(void *opaque, const uint8_t *buf, size_t len)
+{
+	struct machine *m = opaque;
+
+	return uart_receive(m->com1, buf, len);
+}
+
+static void console_quit(void *opaque)
+{
+	struct machine *m = opaque;
+
+	vm_request_exit(m->vm, VM_EXIT_USER, 0);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct machine m;
+	struct boot_entry entry;
+	struct boot_opts bo;
+	char err[256];
+	int status;
+
+	if (options_parse(argc, argv, &o, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (o.help) {
+		options_usage();
+		return 0;
+	}
+	if (o.version) {
+		printf("minivmm %s\n", MINIVMM_VERSION);
+		return 0;
+	}
+	if (o.cpuid && strcmp(o.cpuid, "help") == 0) {
+		cpuid_print_table(cpuid_host_kvm_is_software());
+		return 0;
+	}
+	if (o.cpuid && cpuid_parse_option(o.cpuid, err, sizeof(err)) < 0)
+		die("%s", err);
+	if (o.verbose)
+		log_max_level = o.verbose > 1 ? LOG_DEBUG : LOG_INFO;
+
+	bo = (struct boot_opts){
+		.kernel = o.kernel, .initrd = o.initrd, .cmdline = o.cmdline,
+		.guest_decompress = o.guest_decompress,
+		.software_kvm = !o.raw_cmdline && cpuid_host_kvm_is_software(),
+	};
+
+	vm_create(&the_vm, o.ram_size, o.ncpus);
+	machine_build(&m, &the_vm, &o);
+	boot_load(&the_vm, &bo, m.pci_irqs, m.npci_irqs, &entry);
+	info("booting %s (%s), %u vCPU%s, %llu MiB", o.kernel, entry.how,
+	     o.ncpus, o.ncpus > 1 ? "s" : "",
+	     (unsigned long long)(o.ram_size >> 20));
+	if (entry.decompress_seconds > 0)
+		info("payload decompressed on the host in %.2f s",
+		     entry.decompress_seconds);
+	machine_create_vcpus(&m, &entry);
+
+	setup_signals(&m);
+	console_start(&the_vm.loop, console_to_uart, console_quit, &m);
+	machine_start(&m);
+	evloop_run(&the_vm.loop);
+
+	vcpu_stop_all(&the_vm);
+	console_restore();
+	if (o.verbose)
+		machine_print_counters(&m, stderr);
+	status = vm_exit_status(&the_vm);
+	return status;
+}
