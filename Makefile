@@ -66,7 +66,8 @@ check-long: deps
 
 run: deps
 	@$(MAKE) --no-print-directory all images
-	./minivmm -k images/out/bzImage -i images/out/initramfs.cpio.gz -c 2
+	./minivmm -k images/out/bzImage -i images/out/initramfs.cpio.gz -c 2 \
+		-a "minivmm.net=dhcp minivmm.shell=1" $(RUN_ARGS)
 
 clean:
 	rm -rf $(B) minivmm

@@ -149,6 +149,14 @@ void pci_destroy(struct pci_bus *bus)
 	free(bus);
 }
 
+unsigned pci_next_slot(const struct pci_bus *bus)
+{
+	for (unsigned s = 1; s < PCI_SLOTS; s++)
+		if (!bus->slot[s])
+			return s;
+	return 0;
+}
+
 struct pci_device *pci_add_device(struct pci_bus *bus,
 				  const struct pci_device_info *info)
 {

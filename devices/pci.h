@@ -107,6 +107,12 @@ struct pci_bus *pci_create(struct platform *p, uint64_t mmio_base,
 			   uint16_t pio_size);
 void pci_destroy(struct pci_bus *bus);
 
+/*
+ * The slot the next pci_add_device() will take (0 when the bus is full),
+ * so the vmm can pick that slot's GSI before creating the device.
+ */
+unsigned pci_next_slot(const struct pci_bus *bus);
+
 /* Adds a device in the first free slot (1..31). NULL when full. */
 struct pci_device *pci_add_device(struct pci_bus *bus,
 				  const struct pci_device_info *info);

@@ -46,7 +46,10 @@ unsigned vnet_offloads_from_features(uint64_t f)
  * What we offer.  Transmit offloads (CSUM, HOST_TSO4/6, HOST_ECN) can
  * always be offered: net_offload_fixup() finishes whatever the backend's
  * tx_caps lack.  HOST_UFO only when the backend takes UFO itself (we do not
- * fragment).  Receive offloads (GUEST_*) only when the backend can deliver
+ * fragment).  GUEST_CSUM whenever checksums are on: it only lets the guest
+ * take partial checksums and DATA_VALID, and a backend that never produces
+ * partial ones (slirp) costs nothing, while the guest may skip verifying
+ * what slirp built.  GUEST_TSO/ECN/UFO only when the backend can deliver
  * them (rx_caps); the device never has to produce them itself.  Options
  * remove features, and 5.1.3.1's dependencies are kept: TSO needs CSUM,
  * ECN needs TSO, CTRL_* need CTRL_VQ.
@@ -64,9 +67,7 @@ static uint64_t compute_offered(const struct virtio_net_opts *o,
 	if (o->mrg_rxbuf)
 		f |= F(VIRTIO_NET_F_MRG_RXBUF);
 	if (o->csum) {
-		f |= F(VIRTIO_NET_F_CSUM);
-		if (be->rx_caps & NET_OFF_CSUM)
-			f |= F(VIRTIO_NET_F_GUEST_CSUM);
+		f |= F(VIRTIO_NET_F_CSUM) | F(VIRTIO_NET_F_GUEST_CSUM);
 	}
 	if (o->csum && o->tso) {
 		f |= F(VIRTIO_NET_F_HOST_TSO4) | F(VIRTIO_NET_F_HOST_TSO6) |
@@ -93,6 +94,11 @@ static uint64_t compute_offered(const struct virtio_net_opts *o,
 			f |= F(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS);
 	}
 	return f;
+}
+
+unsigned virtio_net_pci_slot(const struct virtio_net *n)
+{
+	return n->vp->pci->slot;
 }
 
 uint64_t virtio_net_offered(const struct virtio_net *n)
@@ -174,11 +180,6 @@ static void vnet_queue_notify(void *opaque, unsigned q)
 	}
 }
 
-static void vnet_driver_ok(void *opaque)
-{
-	vnet_rx_process(opaque);
-}
-
 /* 2.4: a reset forgets everything, and receive offloads go back off. */
 static void vnet_reset(void *opaque)
 {
@@ -199,7 +200,12 @@ static const struct virtio_dev_ops vnet_ops = {
 	.cfg_read = vnet_cfg_read,
 	.cfg_write = NULL,	/* 5.1.4: nothing is driver-writable */
 	.queue_notify = vnet_queue_notify,
-	.driver_ok = vnet_driver_ok,
+	/*
+	 * Nothing to do at DRIVER_OK: receiving starts at the driver's first
+	 * RX kick (it always kicks after posting buffers: avail_event starts
+	 * at 0), which keeps backend calls on the I/O thread.
+	 */
+	.driver_ok = NULL,
 	.reset = vnet_reset,
 };
 
@@ -216,6 +222,32 @@ void vnet_ring_broken(struct virtio_net *n, unsigned q)
 	warn_guest("virtio-net: queue %u cannot be trusted; device needs reset",
 		   q);
 	virtio_pci_needs_reset(n->vp);
+}
+
+void vnet_capture_flat(struct virtio_net *n, const uint8_t *frame, size_t len)
+{
+	if (n->pcap)
+		net_pcap_write_completed(n->pcap, frame, len);
+}
+
+/*
+ * A frame with a partial checksum is made flat first so the capture shows
+ * the checksum the wire will carry; others go out straight from iov.
+ */
+void vnet_capture_iov(struct virtio_net *n, const struct iovec *iov,
+		      unsigned cnt, size_t len, uint8_t *flat)
+{
+	uint8_t flags;
+
+	if (!n->pcap)
+		return;
+	iov_to_buf(iov, cnt, 0, &flags, 1);
+	if (!(flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) || len > VNET_BUF_SIZE) {
+		net_pcap_write(n->pcap, iov, (int)cnt, NET_HDR_LEN);
+		return;
+	}
+	iov_to_buf(iov, cnt, 0, flat, len);
+	net_pcap_write_completed(n->pcap, flat, len);
 }
 
 /* The backend has frames (I/O thread): take the bus lock like a vCPU. */
@@ -258,9 +290,14 @@ struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 	n->tx_buf = malloc(VNET_BUF_SIZE);
 	if (!n->rx_buf || !n->tx_buf)
 		goto fail;
-	if (opts->pcap_path)
-		warn("virtio-net: pcap capture is not wired yet (net/pcap.h "
-		     "missing); %s not written", opts->pcap_path);
+	if (opts->pcap_path) {
+		n->pcap = net_pcap_open(opts->pcap_path);
+		if (!n->pcap) {
+			err("virtio-net: %s: %s", opts->pcap_path,
+			    strerror(errno));
+			goto fail;
+		}
+	}
 	info.features = n->offered;
 	info.nqueues = opts->ctrl_vq ? 3 : 2;
 	info.queue_size = (uint16_t)qs;
@@ -271,6 +308,7 @@ struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 	be->rx_opaque = n;
 	return n;
 fail:
+	net_pcap_close(n->pcap);
 	free(n->rx_buf);
 	free(n->tx_buf);
 	free(n);
@@ -286,6 +324,7 @@ void virtio_net_destroy(struct virtio_net *n)
 		n->be->rx_opaque = NULL;
 	}
 	virtio_pci_destroy(n->vp);
+	net_pcap_close(n->pcap);
 	free(n->rx_buf);
 	free(n->tx_buf);
 	free(n);

@@ -50,6 +50,9 @@ void virtio_net_destroy(struct virtio_net *n);
 /* Prints the counters (packets, bytes, drops by reason, kicks, irqs). */
 void virtio_net_print_stats(struct virtio_net *n, FILE *f);
 
+/* The PCI slot the device sits in (for MP table / ACPI entries). */
+unsigned virtio_net_pci_slot(const struct virtio_net *n);
+
 /* Features offered to the driver (VIRTIO_F_VERSION_1 included). */
 uint64_t virtio_net_offered(const struct virtio_net *n);
 

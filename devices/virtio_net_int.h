@@ -12,6 +12,7 @@
 #include "devices/virtio_pci.h"
 #include "devices/virtqueue.h"
 #include "net/offload.h"
+#include "net/pcap.h"
 
 #define VNET_RXQ 0
 #define VNET_TXQ 1
@@ -73,7 +74,7 @@ struct virtio_net {
 	struct iovec tx_iov[VQ_MAX_IOV + 1];
 	uint8_t *tx_buf;
 
-	void *pcap;		/* TODO(pcap): struct pcap * once net/pcap.h exists */
+	struct net_pcap *pcap;	/* both directions, when opts.pcap_path */
 	struct virtio_net_stats st;
 };
 
@@ -88,6 +89,11 @@ void vnet_rx_ready(struct virtio_net *n);
 void vnet_rx_resume(struct virtio_net *n);
 void vnet_rx_reset(struct virtio_net *n);
 void vnet_ctrl_process(struct virtio_net *n);
+/* Captures a flat frame (header + Ethernet), completing a partial sum. */
+void vnet_capture_flat(struct virtio_net *n, const uint8_t *frame, size_t len);
+/* Captures header + frame in iovecs; flat is a scratch of VNET_BUF_SIZE. */
+void vnet_capture_iov(struct virtio_net *n, const struct iovec *iov,
+		      unsigned cnt, size_t len, uint8_t *flat);
 /* Maps GUEST_* feature bits to NET_OFF_* (net/backend.h). */
 unsigned vnet_offloads_from_features(uint64_t f);
 

@@ -147,7 +147,7 @@ static int copy_to_guest(struct virtio_net *n, uint8_t *frame, size_t len)
 	vq_flush(vq, nseg);
 	n->st.rx_packets++;
 	n->st.rx_bytes += len - NET_HDR_LEN;
-	/* TODO(pcap): capture frame[NET_HDR_LEN..len) here. */
+	vnet_capture_flat(n, frame, len);
 	return 0;
 }
 
@@ -216,13 +216,19 @@ static int rx_one_buffered(struct virtio_net *n)
 	return r < 0 ? r : 1;
 }
 
-/* One frame without MRG_RXBUF: recv() straight into the guest's chain. */
+/*
+ * One frame without MRG_RXBUF: recv() straight into the guest's chain,
+ * with rx_buf behind it as overflow.  A frame that spills over did not fit
+ * (5.1.6.3.1): it is kept only if the fixup makes it fit (a GSO frame the
+ * guest did not accept, segmented), else dropped.
+ */
 static int rx_one_direct(struct virtio_net *n)
 {
 	struct virtqueue *vq = virtio_pci_vq(n->vp, VNET_RXQ);
 	struct vq_chain *c = &n->rx_chain;
 	uint8_t hdr[NET_HDR_LEN];
 	ssize_t len;
+	size_t in;
 	int r;
 
 	r = vq_pop(vq, c);
@@ -231,33 +237,42 @@ static int rx_one_direct(struct virtio_net *n)
 			n->st.rx_drops[NET_DROP_BAD_RING]++;
 		return r == -EBADMSG ? 1 : r;
 	}
-	if (c->n_in == 0 || c->in_len < NET_HDR_LEN) {
+	in = c->in_len;
+	if (c->n_in == 0 || in < NET_HDR_LEN) {
 		n->st.rx_drops[NET_DROP_BAD_RING]++;
 		vq_push(vq, c->head, 0);
 		return 1;
 	}
-	len = n->be->ops->recv(n->be, &c->iov[c->n_out], (int)c->n_in);
+	memcpy(n->rx_iov, &c->iov[c->n_out], c->n_in * sizeof(struct iovec));
+	n->rx_iov[c->n_in].iov_base = n->rx_buf;
+	n->rx_iov[c->n_in].iov_len = VNET_BUF_SIZE - in;
+	len = n->be->ops->recv(n->be, n->rx_iov, (int)c->n_in + 1);
 	if (len < 0) {
 		vq_unpop(vq);
-		if (len == -EMSGSIZE) {
-			/* Too big for the guest's buffer (5.1.6.3.1). */
-			n->st.rx_drops[NET_DROP_NO_BUFFER]++;
-			return 1;
-		}
-		if (len != -EAGAIN)
+		if (len == -EMSGSIZE)
+			n->st.rx_drops[NET_DROP_TOO_BIG]++;
+		else if (len != -EAGAIN)
 			n->st.rx_drops[NET_DROP_BACKEND]++;
-		return 0;
+		return len == -EMSGSIZE ? 1 : 0;
 	}
-	if ((size_t)len < NET_HDR_LEN + ETH_HDR || (size_t)len > c->in_len) {
+	if ((size_t)len < NET_HDR_LEN + ETH_HDR) {
 		vq_unpop(vq);
 		n->st.rx_drops[NET_DROP_TRUNCATED]++;
 		return 1;
 	}
 	iov_to_buf(&c->iov[c->n_out], c->n_in, 0, hdr, NET_HDR_LEN);
-	if (net_offload_needs_fixup(hdr, n->rx_accepts)) {
-		/* Bounce: the fixup may make several frames out of one. */
+	if ((size_t)len > in || net_offload_needs_fixup(hdr, n->rx_accepts)) {
+		/* Make it flat in rx_buf: the spilled tail moves up first. */
+		if ((size_t)len > in)
+			memmove(n->rx_buf + in, n->rx_buf, (size_t)len - in);
 		iov_to_buf(&c->iov[c->n_out], c->n_in, 0, n->rx_buf,
-			   (size_t)len);
+			   (size_t)len < in ? (size_t)len : in);
+		if (!net_offload_needs_fixup(hdr, n->rx_accepts)) {
+			vq_unpop(vq);
+			n->st.rx_drops[NET_DROP_NO_BUFFER]++;
+			return 1;
+		}
+		/* The fixup may make several frames out of one. */
 		n->rx_held = true;
 		r = deliver(n, n->rx_buf, (size_t)len);
 		if (n->rx_held) {	/* nothing went to the guest */
@@ -268,10 +283,11 @@ static int rx_one_direct(struct virtio_net *n)
 	}
 	fix_header(n, hdr, 1);
 	iov_from_buf(&c->iov[c->n_out], c->n_in, 0, hdr, NET_HDR_LEN);
+	vnet_capture_iov(n, &c->iov[c->n_out], c->n_in, (size_t)len,
+			 n->rx_buf);
 	vq_push(vq, c->head, (uint32_t)len);
 	n->st.rx_packets++;
 	n->st.rx_bytes += (size_t)len - NET_HDR_LEN;
-	/* TODO(pcap): capture the received frame here. */
 	return 1;
 }
 
@@ -290,8 +306,11 @@ void vnet_rx_process(struct virtio_net *n)
 	bool mrg = n->features & F(VIRTIO_NET_F_MRG_RXBUF);
 	int r = 1;
 
-	if (!virtio_pci_driver_ok(n->vp) || !vq->enabled || vq->broken)
+	if (!virtio_pci_driver_ok(n->vp) || !vq->enabled || vq->broken) {
+		n->rx_waiting = true;	/* until the driver kicks the queue */
 		return;
+	}
+	n->rx_waiting = false;
 	/* A bounded batch, so one busy device cannot hold the I/O thread. */
 	for (unsigned budget = 256; budget > 0 && r != -EIO; budget--) {
 		if (n->rx_pending) {

@@ -84,11 +84,11 @@ static enum net_drop_reason tx_one(struct virtio_net *n,
 	why = check_hdr(n, &h);
 	if (why != NET_DROP_NONE)
 		return why;
-	/* TODO(pcap): capture the guest's frame here once net/pcap.h exists. */
 	if (net_offload_needs_fixup((const uint8_t *)&h, n->be->tx_caps)) {
 		memcpy(n->tx_buf, &h, NET_HDR_LEN);
 		iov_to_buf(c->iov, c->n_out, NET_HDR_LEN,
 			   n->tx_buf + NET_HDR_LEN, len - NET_HDR_LEN);
+		vnet_capture_flat(n, n->tx_buf, len);
 		r = net_offload_fixup(n->tx_buf, len, n->be->tx_caps, tx_emit,
 				      n);
 		if (r < 0)	/* a drop reason, or the backend's -errno */
@@ -113,6 +113,7 @@ static enum net_drop_reason tx_one(struct virtio_net *n,
 			cnt++;
 			skip = 0;
 		}
+		vnet_capture_iov(n, n->tx_iov, cnt, len, n->tx_buf);
 		if (n->be->ops->send(n->be, n->tx_iov, (int)cnt) < 0)
 			return NET_DROP_BACKEND;
 	}

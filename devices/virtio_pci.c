@@ -693,6 +693,10 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	if (!vp)
 		return;
 	notify_unbind(vp);
+	/* Nothing on the bus or in config space may reach vp any more. */
+	bus_move(vp->plat->bus, BUS_MMIO, vp, "virtio-pci", 0, 0);
+	vp->pci->ops = NULL;
+	vp->pci->opaque = NULL;
 	for (unsigned q = 0; q < VPCI_MAX_QUEUES; q++) {
 		if (vp->notify_fd[q] < 0)
 			continue;

@@ -6,6 +6,11 @@
 
 #include "common/log.h"
 #include "devices/exit_port.h"
+#include "devices/pci.h"
+#include "devices/virtio_net.h"
+#include "net/netspec.h"
+#include "net/slirp.h"
+#include "net/tap.h"
 #include "devices/i8042.h"
 #include "devices/pc_misc.h"
 #include "devices/rtc.h"
@@ -47,13 +52,85 @@ static void build_isa(struct machine *m, struct vm *vm)
 		die("PC devices: cannot create (out of memory?)");
 }
 
+static struct net_backend *open_backend(struct vm *vm, const struct net_spec *ns)
+{
+	struct net_backend *be = NULL;
+	char err[256] = "";
+
+	switch (ns->kind) {
+	case NET_KIND_TAP:
+		be = tap_open(ns->ifname, &vm->loop, err, sizeof(err));
+		break;
+	case NET_KIND_SLIRP:
+		be = slirp_backend_create(&vm->loop, &ns->slirp, err, sizeof(err));
+		break;
+	case NET_KIND_NONE:
+		return NULL;
+	}
+	if (!be)
+		die("-net: %s", err);
+	return be;
+}
+
+/* One virtio-net card per -net (none of them for "-net none"). */
+static void build_network(struct machine *m, struct vm *vm, const struct options *o)
+{
+	for (unsigned i = 0; i < o->nnets; i++) {
+		struct net_spec ns;
+		struct virtio_net_opts vo;
+		char err[256];
+		unsigned gsi;
+
+		if (net_spec_parse(&ns, o->net[i], err, sizeof(err)) < 0)
+			die("%s", err);
+		if (ns.kind == NET_KIND_NONE)
+			continue;
+		virtio_net_default_opts(&vo);
+		memcpy(vo.mac, ns.mac, sizeof(vo.mac));
+		/* Each further card gets the next MAC, as QEMU users expect. */
+		vo.mac[5] = (uint8_t)(vo.mac[5] + m->nnets * (memcmp(ns.mac,
+			(uint8_t[])NET_DEFAULT_MAC, 6) == 0));
+		vo.csum = ns.csum;
+		vo.tso = ns.tso;
+		vo.mrg_rxbuf = ns.mrg_rxbuf;
+		vo.event_idx = ns.event_idx;
+		vo.indirect = ns.indirect;
+		vo.queue_size = ns.queue_size;
+		vo.pcap_path = ns.pcap[0] ? ns.pcap : (m->nnets == 0 ? o->pcap : NULL);
+
+		m->backend[m->nnets] = open_backend(vm, &ns);
+		gsi = PCI_GSI_BASE + pci_next_slot(m->pci) % 8;
+		m->net[m->nnets] = virtio_net_create(m->pci, &vm->platform,
+						     m->backend[m->nnets], &vo, gsi);
+		if (!m->net[m->nnets])
+			die("-net %s: cannot create the virtio-net device", o->net[i]);
+		m->nnets++;
+	}
+}
+
+static void note_pci_irq(void *opaque, unsigned slot, unsigned pin, unsigned gsi)
+{
+	struct machine *m = opaque;
+
+	if (m->npci_irqs >= sizeof(m->pci_irqs) / sizeof(m->pci_irqs[0]))
+		return;
+	/* pci.c reports PCI's pin numbering (1 = INTA); the MP table counts from 0. */
+	m->pci_irqs[m->npci_irqs++] = (struct mptable_pci_irq){
+		(uint8_t)slot, (uint8_t)(pin - 1), (uint8_t)gsi };
+}
+
 void machine_build(struct machine *m, struct vm *vm, const struct options *o)
 {
-	(void)o;
 	memset(m, 0, sizeof(*m));
 	m->vm = vm;
 	m->signal_fd = -1;
 	build_isa(m, vm);
+	m->pci = pci_create(&vm->platform, VM_PCI_MMIO_BASE, VM_PCI_MMIO_SIZE,
+			    VM_PCI_PIO_BASE, VM_PCI_PIO_SIZE);
+	if (!m->pci)
+		die("PCI: cannot create the host bridge");
+	build_network(m, vm, o);
+	pci_for_each_device(m->pci, note_pci_irq, m);
 }
 
 void machine_create_vcpus(struct machine *m, const struct boot_entry *entry)
@@ -95,5 +172,9 @@ void machine_print_counters(struct machine *m, FILE *out)
 	}
 	fprintf(out, "minivmm: exits: io %lu, mmio %lu, emulation fallback %lu\r\n",
 		io, mmio, emu);
+	bus_lock(&m->vm->bus);
+	for (unsigned i = 0; i < m->nnets; i++)
+		virtio_net_print_stats(m->net[i], out);
+	bus_unlock(&m->vm->bus);
 	emu_stats_print(&total, out);
 }

@@ -61,6 +61,8 @@ long_mode:
 	mov	$SEL_TSS, %eax
 	ltr	%ax
 	lidt	idt_ptr
+	/* PVH promises no stack: use the ring-0 (TSS RSP0) one for the frame. */
+	mov	$trap_stack_top, %rsp
 	/* iretq into ring 3: SS, RSP, RFLAGS (IOPL=3, IF=0), CS, RIP. */
 	pushq	$(SEL_UDATA | 3)
 	pushq	$user_stack_top
@@ -132,7 +134,14 @@ tss:
 	.long 0
 	.quad trap_stack_top		/* RSP0 */
 	.fill 88, 1, 0
-	.word 0, 104			/* no I/O bitmap: IOPL=3 covers ports */
+	.word 0, 104			/* I/O bitmap right after the TSS */
+	/*
+	 * All ports allowed for ring 3, plus the terminating 0xff byte.
+	 * IOPL=3 alone is not enough here: this KVM (kvm_pvm) runs guest
+	 * ring 3 with IOPL forced to 0, but honours the bitmap.
+	 */
+	.fill 8192, 1, 0
+	.byte 0xff
 
 	.section .data.pagetables, "aw"
 	.balign 4096

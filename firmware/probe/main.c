@@ -22,6 +22,7 @@
 #include "csum.h"
 #include "lib.h"
 #include "net.h"
+#include "selftest.h"
 #include "stream.h"
 #include "tcp.h"
 #include "timer.h"
@@ -89,9 +90,10 @@ void trap_report(const uint64_t *frame);
 void trap_report(const uint64_t *frame)
 {
 	/* frame: vector, error code, RIP, CS, RFLAGS, RSP, SS */
-	printf("PROBE crash FAIL vector=%lu err=0x%lx rip=0x%lx rsp=0x%lx\n",
+	printf("PROBE crash FAIL vector=%lu err=0x%lx rip=0x%lx cs=0x%lx rflags=0x%lx rsp=0x%lx\n",
 	       (unsigned long)frame[0], (unsigned long)frame[1],
-	       (unsigned long)frame[2], (unsigned long)frame[5]);
+	       (unsigned long)frame[2], (unsigned long)frame[3],
+	       (unsigned long)frame[4], (unsigned long)frame[5]);
 	n_fail++;
 	finish();
 }
@@ -310,7 +312,10 @@ static void check_ping(void)
 		return;
 	}
 	int us = net_ping(net.gw, 3000);
-	result("ping", us >= 0, us >= 0 ? "rtt=%dus" : "no reply", us);
+	if (us >= 0)
+		result("ping", 1, "rtt=%dus", us);
+	else
+		result("ping", 0, "no reply");
 }
 
 /* UDP echo: datagram k carries a 4-byte sequence number and stream bytes. */
@@ -507,12 +512,12 @@ static void check_tcp_put(const char *name, enum tx_csum mode, bool tso)
 		result(name, -1, "no tcp= port");
 		return;
 	}
-	if (mode == TX_CSUM_PARTIAL && !vnet_has(VIRTIO_NET_F_CSUM)) {
-		result(name, -1, "CSUM not negotiated");
-		return;
-	}
 	if (tso && !vnet_has(VIRTIO_NET_F_HOST_TSO4)) {
 		result(name, -1, "HOST_TSO4 not negotiated");
+		return;
+	}
+	if (mode == TX_CSUM_PARTIAL && !vnet_has(VIRTIO_NET_F_CSUM)) {
+		result(name, -1, "CSUM not negotiated");
 		return;
 	}
 	if (!have_ip) {
@@ -537,11 +542,11 @@ static void check_tcp_put(const char *name, enum tx_csum mode, bool tso)
 	if (tso)
 		snprintf(gso, sizeof(gso), " gso_frames=%lu max=%lu", (unsigned long)r.gso_frames,
 			 (unsigned long)r.gso_max);
-	result(name, ok, "%lu bytes fnv=%016lx peer=%016lx %lums %luKiB/s retrans=%lu%s%s%s",
+	result(name, ok, "%lu bytes fnv=%016lx peer=%016lx %lums %luKiB/s retrans=%lu dupacks=%lu%s%s%s",
 	       (unsigned long)opt.bytes, (unsigned long)want, (unsigned long)tx.announced,
 	       (unsigned long)r.ms,
 	       (unsigned long)(r.ms ? opt.bytes / r.ms * 1000 / 1024 : 0),
-	       (unsigned long)r.retrans, gso, r.why[0] ? " " : "", r.why);
+	       (unsigned long)r.retrans, (unsigned long)r.dupacks, gso, r.why[0] ? " " : "", r.why);
 }
 
 static void check_blast(void)
@@ -639,6 +644,14 @@ void probe_main(const struct hvm_start_info *si)
 	}
 	if (wanted("features"))
 		check_features();
+	if (wanted("selftest")) {
+		char why[96];
+		int n = selftest_rx(why, sizeof(why));
+		if (n > 0)
+			result("selftest", 1, "%d rx verification cases", n);
+		else
+			result("selftest", 0, "wrong verdict: %s", why);
+	}
 	if (wanted("ctrl"))
 		check_ctrl();
 	if (wanted("dhcp") || opt.ip)

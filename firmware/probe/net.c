@@ -295,7 +295,7 @@ static void handle_ipv6(const uint8_t *f, size_t len)
 	rxs.l4_verified++;
 }
 
-static void handle_frame(const struct virtio_net_hdr_v1 *h, uint8_t *f, size_t len)
+void net_input(const struct virtio_net_hdr_v1 *h, uint8_t *f, size_t len)
 {
 	rxs.frames++;
 	if (len < ETH_HLEN)
@@ -323,7 +323,7 @@ unsigned net_poll(void)
 		return 0;
 	polling = true;
 	while ((len = vnet_rx(&h, rx_frame)) != 0) {
-		handle_frame(&h, rx_frame, len);
+		net_input(&h, rx_frame, len);
 		n++;
 	}
 	polling = false;

@@ -50,6 +50,9 @@ void net_set_udp_handler(udp_handler h);
 typedef void (*tcp_handler)(uint32_t src, const uint8_t *seg, size_t len);
 void net_set_tcp_handler(tcp_handler h);
 
+struct virtio_net_hdr_v1;
+/* Verifies and handles one received frame (net_poll's per-frame step). */
+void net_input(const struct virtio_net_hdr_v1 *h, uint8_t *f, size_t len);
 /* Receives and handles every frame waiting; returns how many. */
 unsigned net_poll(void);
 

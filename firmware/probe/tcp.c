@@ -29,6 +29,8 @@ static struct {
 	uint64_t tx_len;
 	bool peer_fin, fin_sent, ack_now;
 	unsigned ack_pending, dup_run;
+	bool in_recovery;
+	uint32_t recover;
 	uint64_t last_progress;
 	const struct tcp_ops *ops;
 	enum tx_csum mode;
@@ -140,10 +142,20 @@ static void input(uint32_t src, const uint8_t *s, size_t len)
 				c.snd_nxt = ack;
 			c.last_progress = now_ms();
 			c.dup_run = 0;
+			if (c.in_recovery && seq_le(c.recover, ack))
+				c.in_recovery = false;
 		} else if (ack == c.snd_una && len == hl && c.snd_nxt != c.snd_una &&
 			   !(flags & (F_SYN | F_FIN)) && win == c.snd_wnd) {
 			c.res->dupacks++;
-			if (++c.dup_run == 3) {	/* fast retransmit */
+			/*
+			 * Fast retransmit on the third duplicate, once per
+			 * window (RFC 6582's "recover" point): the go-back-N
+			 * resend itself draws duplicates that must not
+			 * trigger another round.
+			 */
+			if (!c.in_recovery && ++c.dup_run == 3) {
+				c.in_recovery = true;
+				c.recover = c.snd_max;
 				c.dup_run = 0;
 				c.snd_nxt = c.snd_una;
 				c.res->retrans++;
@@ -298,7 +310,7 @@ int tcp_transfer(uint32_t dst, uint16_t port, uint64_t tx_len,
 			if (c.fin_sent && (c.snd_una == end + 1 || t - fin_time > 500))
 				c.st = DONE;
 		}
-		on_timer(t);
+		on_timer(now_ms());
 	}
 	net_set_tcp_handler(0);
 	vnet_tx_reclaim();

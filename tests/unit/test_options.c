@@ -1,5 +1,6 @@
 /* Command-line parsing: every accepted form and every error message. */
 #include "check.h"
+#include "vmm/cpuid.h"
 #include "vmm/options.h"
 
 #include <stdarg.h>
@@ -108,6 +109,16 @@ TEST(help_and_version_need_no_kernel)
 	CHECK_EQ(parse(&o, err, "--version", NULL), 0);
 	CHECK(o.version);
 	CHECK_EQ(parse(&o, err, "--cpuid=help", NULL), 0);
+}
+
+TEST(cpuid_option_names_and_errors)
+{
+	char err[256];
+	CHECK_EQ(cpuid_parse_option("-x2apic,+cx16", err, sizeof(err)), 0);
+	CHECK_EQ(cpuid_parse_option("cx16", err, sizeof(err)), -1);
+	CHECK(strstr(err, "expected +name or -name") != NULL);
+	CHECK_EQ(cpuid_parse_option("-warpdrive", err, sizeof(err)), -1);
+	CHECK(strstr(err, "unknown feature 'warpdrive'") != NULL);
 }
 
 RUN_TESTS()

@@ -314,6 +314,38 @@ TEST(ipv6_extension_walk_is_bounded)
 	CHECK_EQ(nf.l4_off, 14 + 40 + 64);
 }
 
+TEST(extension_header_longer_than_payload_is_truncated)
+{
+	/* Payload length 30, but the destination options claim 64 bytes;
+	 * the frame is long enough, the datagram is not. */
+	size_t len = 14 + 40 + 80;
+	uint8_t *f = calloc(1, len);
+	size_t l3 = put_eth(f, 0x86dd, 0);
+	f[l3] = 0x60;
+	put16(f + l3 + 4, 30);
+	f[l3 + 6] = IPPROTO_DSTOPTS;
+	f[l3 + 40] = IPPROTO_UDP;
+	f[l3 + 41] = 7;
+	struct net_frame nf;
+	CHECK_EQ(net_parse_frame(f, len, &nf), NET_PARSE_TRUNCATED);
+	CHECK_EQ(nf.l4_off, 0);
+	free(f);
+}
+
+TEST(third_vlan_tag_is_not_followed)
+{
+	uint8_t f[80] = { 0 };
+	size_t off = put_eth(f, 0x8100, 2);	/* two tags, then a third TPID */
+	CHECK_EQ(off, 22);
+	put16(f + 22, 300);	/* its TCI */
+	put16(f + 24, 0x0800);
+	struct net_frame nf;
+	CHECK_EQ(net_parse_frame(f, sizeof(f), &nf), NET_PARSE_OK);
+	CHECK_EQ(nf.vlan_tags, 2);
+	CHECK_EQ(nf.ethertype, 0x8100);
+	CHECK_EQ(nf.ip_version, 0);
+}
+
 TEST(non_ip_frames_have_nothing_to_check)
 {
 	uint8_t f[60] = { 0 };

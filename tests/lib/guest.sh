@@ -1,0 +1,63 @@
+# Shared helpers for the integration tests (source this file).
+#
+# run_guest LOG TIMEOUT STOP_REGEX GRACE -- minivmm args...
+#   Runs minivmm in the background with its console written to LOG, and
+#   waits until it exits, or TIMEOUT seconds pass, or STOP_REGEX appears in
+#   LOG (then GRACE more seconds, for whatever follows the milestone).  A
+#   guest still running then is stopped with SIGTERM.  Sets GUEST_STATUS to
+#   minivmm's exit status (143 when it was stopped) and GUEST_SECONDS to the
+#   wall time until the milestone or the exit.
+
+MINIVMM=${MINIVMM:-./minivmm}
+
+have_kvm() {
+	[ -r /dev/kvm ] && [ -w /dev/kvm ]
+}
+
+software_kvm() {
+	! grep -qwE 'vmx|svm' /proc/cpuinfo
+}
+
+now_s() {
+	date +%s.%N
+}
+
+run_guest() {
+	local log=$1 timeout=$2 stop=$3 grace=$4
+	shift 5
+	local start pid deadline seen=""
+	start=$(now_s)
+	"$MINIVMM" "$@" </dev/null >"$log" 2>&1 &
+	pid=$!
+	deadline=$(( $(date +%s) + timeout ))
+	while kill -0 "$pid" 2>/dev/null; do
+		if [ -z "$seen" ] && [ -n "$stop" ] && grep -qE "$stop" "$log"; then
+			seen=$(now_s)
+			deadline=$(( $(date +%s) + grace ))
+		fi
+		[ "$(date +%s)" -ge "$deadline" ] && break
+		sleep 1
+	done
+	if kill -0 "$pid" 2>/dev/null; then
+		kill -TERM "$pid" 2>/dev/null
+		sleep 2
+		kill -KILL "$pid" 2>/dev/null
+	fi
+	wait "$pid"
+	GUEST_STATUS=$?
+	[ -z "$seen" ] && seen=$(now_s)
+	GUEST_SECONDS=$(awk -v a="$start" -v b="$seen" 'BEGIN { printf "%.0f", b - a }')
+}
+
+# Test bookkeeping: pass/fail/skip NAME [detail]; finish prints the line.
+T_PASS=0 T_FAIL=0 T_SKIP=0
+pass() { T_PASS=$((T_PASS + 1)); echo "ok   $1${2:+ ($2)}"; }
+fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $1${2:+ ($2)}"; }
+skip() { T_SKIP=$((T_SKIP + 1)); echo "skip $1: $2"; }
+expect_in() {	# NAME REGEX FILE
+	if grep -qE "$2" "$3"; then pass "$1"; else fail "$1" "no /$2/ in $3"; fi
+}
+finish() {
+	echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
+	[ "$T_FAIL" = 0 ]
+}
