@@ -36,6 +36,22 @@ $(B)/libminivmm.a: $(LIB_OBJS)
 minivmm: $(B)/vmm/main.o $(B)/libminivmm.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
+# Test-only builds of minivmm for tests/integration/t_probe_minivmm.sh (never
+# ./minivmm).  The two files that read the MINIVMM_TEST_* defines are
+# compiled again with them and linked ahead of the library, so the linker
+# takes nothing from the library's own copies of those files.
+#   minivmm-force-offloads: the tap keeps CSUM/TSO on (net/tap.c), so the
+#                           device's receive fixup must finish every frame
+#   minivmm-no-rx-fixup:    that, with the fixup switched off
+#                           (devices/virtio_net_rx.c): the probe must fail
+TEST_VARIANT_SRCS := devices/virtio_net_rx.c net/tap.c
+$(B)/minivmm-force-offloads: VARIANT := -DMINIVMM_TEST_FORCE_TAP_OFFLOADS
+$(B)/minivmm-no-rx-fixup: VARIANT := -DMINIVMM_TEST_FORCE_TAP_OFFLOADS \
+                                      -DMINIVMM_TEST_NO_RX_FIXUP
+$(B)/minivmm-force-offloads $(B)/minivmm-no-rx-fixup: $(TEST_VARIANT_SRCS) \
+		$(B)/vmm/main.o $(B)/libminivmm.a
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(VARIANT) -o $@ $^ $(LDLIBS)
+
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libminivmm.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
@@ -64,6 +80,24 @@ check-long: deps
 	@$(MAKE) --no-print-directory all firmware images
 	@tests/run-suite.sh long $(sort $(wildcard tests/long/l_*.sh))
 
+# Benchmarks next to QEMU (bench/bench.sh; about 10 minutes, not in check);
+# bench-boot: a Linux boot under both (bench/boot.sh; 10-20 minutes here).
+.PHONY: bench bench-boot
+BENCH_BINS := $(B)/bench/exit.elf $(B)/bench/bench_csum
+$(B)/bench/exit.elf: bench/guest/exit.S bench/guest/exit.ld
+	@mkdir -p $(dir $@)
+	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,bench/guest/exit.ld \
+		-Wl,-z,noexecstack -o $@ bench/guest/exit.S
+$(B)/bench/bench_csum: tests/bench/bench_csum.c net/csum.c net/csum.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/bench/bench_csum.c net/csum.c
+
+bench: minivmm firmware $(BENCH_BINS)
+	@bench/bench.sh
+
+bench-boot: minivmm images
+	@bench/boot.sh
+
 run: deps
 	@$(MAKE) --no-print-directory all images
 	./minivmm -k images/out/bzImage -i images/out/initramfs.cpio.gz -c 2 \
@@ -75,3 +109,6 @@ clean:
 	@if [ -f images/Makefile ]; then $(MAKE) -C images clean; fi
 
 -include $(LIB_OBJS:.o=.d) $(B)/vmm/main.d $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/unit/%.d)
+
+# fuzz, fuzz-quick, asan, cppcheck, clang-tidy, soak: see tests/quality.mk
+include tests/quality.mk

@@ -67,6 +67,7 @@ static void init_header(struct pci_device *dev,
 	dev->opaque = info->opaque;
 	for (int i = 0; i < PCI_NUM_BARS; i++)
 		dev->bar[i].mapped = NOT_MAPPED;
+	dev->rom_mapped = NOT_MAPPED;
 }
 
 /* Mechanism 1 CONFIG_ADDRESS at 0xcf8: only dword accesses latch. */
@@ -358,17 +359,98 @@ void pci_set_irq(struct pci_device *dev, int level)
 	irq_update(dev);
 }
 
-/* The expansion ROM BAR: no ROM yet, so it reads as 0 (see pci.h). */
+/* Reads of the expansion ROM; the image is read-only. */
+static void rom_access(void *opaque, uint64_t off, uint8_t *data,
+		       uint32_t len, bool is_write)
+{
+	struct pci_device *dev = opaque;
+
+	if (is_write)
+		return;
+	for (uint32_t i = 0; i < len; i++)
+		data[i] = off + i < dev->rom_len ? dev->rom[off + i] : 0;
+}
+
+/* Maps the ROM where its BAR says, if enabled and memory decode is on. */
+static void rom_remap(struct pci_device *dev)
+{
+	uint32_t v = pci_cfg_get(dev, PCI_ROM_ADDRESS, 4);
+	uint16_t cmd = (uint16_t)pci_cfg_get(dev, PCI_COMMAND, 2);
+	uint64_t addr = v & PCI_ROM_ADDRESS_MASK & ~(dev->rom_size - 1);
+	uint64_t want = NOT_MAPPED;
+	struct bus *iobus = dev->bus->plat->bus;
+
+	if (!dev->rom_size)
+		return;
+	if ((v & PCI_ROM_ADDRESS_ENABLE) && (cmd & PCI_COMMAND_MEMORY) && addr)
+		want = addr;
+	if (want == dev->rom_mapped)
+		return;
+	if (want == NOT_MAPPED ||
+	    bus_move(iobus, BUS_MMIO, dev, "pci-rom", want, dev->rom_size) < 0) {
+		bus_move(iobus, BUS_MMIO, dev, "pci-rom", 0, 0);
+		want = NOT_MAPPED;
+	}
+	dev->rom_mapped = want;
+}
+
+/*
+ * The expansion ROM BAR: reads as 0 without a ROM; with one, the address
+ * bits below the ROM's size read as zero, which is how firmware sizes it.
+ */
 static void pci_rom_write(struct pci_device *dev)
 {
+	uint32_t v = pci_cfg_get(dev, PCI_ROM_ADDRESS, 4);
+
+	if (!dev->rom_size) {
+		pci_cfg_put(dev, PCI_ROM_ADDRESS, 4, 0);
+		return;
+	}
+	v &= (uint32_t)~(dev->rom_size - 1) | PCI_ROM_ADDRESS_ENABLE;
+	pci_cfg_put(dev, PCI_ROM_ADDRESS, 4, v);
+	rom_remap(dev);
+}
+
+int pci_set_rom(struct pci_device *dev, const uint8_t *image, uint64_t len)
+{
+	uint64_t size = 2048;
+
+	if (!len || len > (16u << 20) || dev->rom_size)
+		return -EINVAL;
+	while (size < len)
+		size <<= 1;
+	if (bus_register(dev->bus->plat->bus, BUS_MMIO, 0, 0, rom_access, dev,
+			 "pci-rom") < 0)
+		return -EBUSY;
+	dev->rom = image;
+	dev->rom_len = len;
+	dev->rom_size = size;
+	pci_set_wmask(dev, PCI_ROM_ADDRESS, 4, 0xff);
 	pci_cfg_put(dev, PCI_ROM_ADDRESS, 4, 0);
+	return 0;
+}
+
+/* Firmware boots: the guest wrote Interrupt Line; move INTA there. */
+static void line_moved(struct pci_device *dev)
+{
+	unsigned line = (unsigned)pci_cfg_get(dev, PCI_INTERRUPT_LINE, 1);
+	struct platform *p = dev->bus->plat;
+
+	/* 0xff means "unknown / not connected" (PCI 3.0 6.2.4). */
+	if (line == dev->gsi || line >= 24)
+		return;
+	if (dev->irq_out && p->irq.set_line) {
+		irq_set_line(&p->irq, dev->gsi, 0);
+		irq_set_line(&p->irq, line, 1);
+	}
+	dev->gsi = line;
 }
 
 void pci_cfg_access(struct pci_bus *bus, unsigned slot, unsigned off,
 		    uint8_t *data, unsigned len, bool is_write)
 {
 	struct pci_device *dev = slot < PCI_SLOTS ? bus->slot[slot] : NULL;
-	bool bars = false, cmd = false, rom = false;
+	bool bars = false, cmd = false, rom = false, line = false;
 
 	if (!dev) {
 		if (!is_write)
@@ -395,6 +477,8 @@ void pci_cfg_access(struct pci_bus *bus, unsigned slot, unsigned off,
 			rom = true;
 		if (b == PCI_COMMAND || b == PCI_COMMAND + 1)
 			cmd = true;
+		if (b == PCI_INTERRUPT_LINE)
+			line = true;
 		dev->cfg[b] = (uint8_t)((dev->cfg[b] & ~dev->wmask[b]) |
 					(data[i] & dev->wmask[b]));
 	}
@@ -404,6 +488,10 @@ void pci_cfg_access(struct pci_bus *bus, unsigned slot, unsigned off,
 		pci_rom_write(dev);
 	if (bars || cmd)
 		bars_remap(dev);
+	if (cmd)
+		rom_remap(dev);
+	if (line && bus->gsi_follows_line && dev != &bus->host)
+		line_moved(dev);
 	if (cmd)
 		irq_update(dev);
 	if (dev->ops && dev->ops->cfg_write && off + len > 0x40)

@@ -85,6 +85,10 @@ struct pci_device {
 	uint8_t last_cap;	/* offset of the last capability, 0 if none */
 	const struct pci_device_ops *ops;
 	void *opaque;
+	/* Expansion ROM (pci_set_rom); rom_size 0 = none. */
+	const uint8_t *rom;
+	uint64_t rom_len, rom_size;	/* image bytes; BAR size (power of 2) */
+	uint64_t rom_mapped;		/* where it is on the bus, or ~0 */
 };
 
 struct pci_bus {
@@ -94,6 +98,13 @@ struct pci_bus {
 	uint32_t pio_base, pio_size, pio_next;
 	struct pci_device *slot[PCI_SLOTS];
 	struct pci_device host;	/* 00:00.0 */
+	/*
+	 * Firmware boots: INTA follows the Interrupt Line register.  A PC
+	 * BIOS routes INTx itself (SeaBIOS: PIIX3 PIRQ links to IRQ 10/11)
+	 * and records the ISA IRQ in Interrupt Line, which is also what its
+	 * MP table gives the OS; so the device drives that line.
+	 */
+	bool gsi_follows_line;
 };
 
 /*
@@ -154,9 +165,13 @@ void pci_for_each_device(struct pci_bus *bus,
 			 void *opaque);
 
 /*
- * Expansion ROM BAR (0x30): reads as 0 (no ROM) for now.  A later issue
- * adds pci_set_rom(dev, image, size); the config write path already routes
- * offset 0x30 to pci_rom_write() so that is the only place to change.
+ * Gives the device an expansion ROM (PCI 3.0 section 6.3.1.2): the ROM BAR
+ * at 0x30 sizes as a 32-bit memory BAR of the next power of two >= len (at
+ * least 2 KiB) and answers reads of `image` (zeros past len) while its
+ * enable bit and the command register's memory bit are set.  No address is
+ * assigned: firmware does that.  The image must outlive the device.
+ * Returns 0 or -EINVAL (empty, or larger than 16 MiB).
  */
+int pci_set_rom(struct pci_device *dev, const uint8_t *image, uint64_t len);
 
 #endif

@@ -24,6 +24,25 @@
 #define ETH_HDR 14
 #define HDR_NUM_BUFFERS 10	/* offsetof(virtio_net_hdr_v1, num_buffers) */
 
+/*
+ * Whether a frame from the backend carries more than the guest accepted.
+ * MINIVMM_TEST_NO_RX_FIXUP exists only so tests/integration/
+ * t_probe_minivmm.sh can prove that the probe guest catches a device that
+ * passes partial checksums to a guest without GUEST_CSUM (the bug passt
+ * once had): that test build never completes or segments anything here.
+ * Never define it elsewhere (Makefile: build/minivmm-no-rx-fixup).
+ */
+static int needs_fixup(const uint8_t *hdr, unsigned accepts)
+{
+#ifdef MINIVMM_TEST_NO_RX_FIXUP
+	(void)hdr;
+	(void)accepts;
+	return 0;
+#else
+	return net_offload_needs_fixup(hdr, accepts);
+#endif
+}
+
 void vnet_rx_reset(struct virtio_net *n)
 {
 	if (n->rx_pending)
@@ -178,7 +197,7 @@ static int deliver(struct virtio_net *n, uint8_t *frame, size_t len)
 		n->st.rx_drops[NET_DROP_TRUNCATED]++;
 		return 0;
 	}
-	if (!net_offload_needs_fixup(frame, n->rx_accepts))
+	if (!needs_fixup(frame, n->rx_accepts))
 		return copy_to_guest(n, frame, len);
 	/* More than the guest accepted: finish it here (5.1.6.4). */
 	n->rx_emit_failed = false;
@@ -261,13 +280,13 @@ static int rx_one_direct(struct virtio_net *n)
 		return 1;
 	}
 	iov_to_buf(&c->iov[c->n_out], c->n_in, 0, hdr, NET_HDR_LEN);
-	if ((size_t)len > in || net_offload_needs_fixup(hdr, n->rx_accepts)) {
+	if ((size_t)len > in || needs_fixup(hdr, n->rx_accepts)) {
 		/* Make it flat in rx_buf: the spilled tail moves up first. */
 		if ((size_t)len > in)
 			memmove(n->rx_buf + in, n->rx_buf, (size_t)len - in);
 		iov_to_buf(&c->iov[c->n_out], c->n_in, 0, n->rx_buf,
 			   (size_t)len < in ? (size_t)len : in);
-		if (!net_offload_needs_fixup(hdr, n->rx_accepts)) {
+		if (!needs_fixup(hdr, n->rx_accepts)) {
 			vq_unpop(vq);
 			n->st.rx_drops[NET_DROP_NO_BUFFER]++;
 			return 1;

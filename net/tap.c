@@ -168,6 +168,17 @@ static unsigned tun_offload_value(unsigned offloads)
 static int tap_set_rx_offloads(struct net_backend *be, unsigned offloads)
 {
 	struct tap *t = to_tap(be);
+
+#ifdef MINIVMM_TEST_FORCE_TAP_OFFLOADS
+	/*
+	 * Test builds only (Makefile: build/minivmm-force-offloads and
+	 * build/minivmm-no-rx-fixup, for t_probe_minivmm.sh): CSUM and TSO
+	 * stay on whatever the guest accepted, so the host kernel sends
+	 * partial checksums and GSO frames, and the device's receive fixup
+	 * (virtio_net_rx.c) is all that stands between them and the guest.
+	 */
+	offloads |= NET_OFF_CSUM | NET_OFF_TSO4 | NET_OFF_TSO6;
+#endif
 	unsigned want = tun_offload_value(offloads);
 	unsigned tries[3] = { want, tun_offload_value(want & be->rx_caps), 0 };
 

@@ -18,6 +18,7 @@
 #include "vmm/bzimage.h"
 #include "vmm/decompress.h"
 #include "vmm/elf_load.h"
+#include "vmm/hostfile.h"
 #include "vmm/memmap.h"
 #include "vmm/vm.h"
 
@@ -39,37 +40,6 @@ void boot_cmdline(const char *user, bool software_kvm, char *out, size_t len)
 	snprintf(out, len, "%s%s%s%s", strstr(u, "console=") ? "" : "console=ttyS0 ",
 		 u, software_kvm && !strstr(u, "noxsave") ? " " : "",
 		 software_kvm && !strstr(u, "noxsave") ? software_kvm_args : "");
-}
-
-/* Reads a whole file; dies with "<what> <path>: <reason>". */
-static uint8_t *read_file(const char *what, const char *path, size_t *len)
-{
-	struct stat st;
-	uint8_t *buf;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-
-	if (fd < 0)
-		die("%s %s: %s", what, path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-		die("%s %s: not a regular file", what, path);
-	if (st.st_size == 0)
-		die("%s %s: empty file", what, path);
-	if ((uint64_t)st.st_size > KERNEL_FILE_MAX)
-		die("%s %s: larger than %u MiB", what, path, KERNEL_FILE_MAX >> 20);
-	buf = malloc(st.st_size);
-	if (!buf)
-		die("%s %s: out of memory", what, path);
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, buf + got, st.st_size - got);
-		if (n <= 0)
-			die("%s %s: read error: %s", what, path,
-			    n < 0 ? strerror(errno) : "short file");
-		got += n;
-	}
-	close(fd);
-	*len = got;
-	return buf;
 }
 
 static void *guest(struct vm *vm, uint64_t gpa, uint64_t len, const char *what)
@@ -125,34 +95,21 @@ static void write_mptable(struct vm *vm, const struct mptable_pci_irq *pci,
 static void load_initrd(struct vm *vm, const char *path, uint64_t floor,
 			uint64_t addr_max, uint64_t *addr, uint64_t *size)
 {
-	struct stat st;
 	uint64_t top = memmap_low_ram(vm->ram_size), at;
-	uint8_t *dst;
-	size_t got = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len;
+	int fd = hostfile_open("initrd", path, UINT32_MAX, &len);
 
-	if (fd < 0)
-		die("initrd %s: %s", path, strerror(errno));
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size == 0)
-		die("initrd %s: not a regular, non-empty file", path);
 	if (addr_max && top > addr_max + 1)
 		top = addr_max + 1;
-	if ((uint64_t)st.st_size > top || ((top - st.st_size) & ~0xfffull) < floor)
+	if (len > top || ((top - len) & ~0xfffull) < floor)
 		die("initrd %s: %llu MiB does not fit in guest RAM above the "
-		    "kernel (-m too small?)", path,
-		    (unsigned long long)(st.st_size >> 20));
-	at = (top - st.st_size) & ~0xfffull;
-	dst = guest(vm, at, st.st_size, "initrd");
-	while (got < (size_t)st.st_size) {
-		ssize_t n = read(fd, dst + got, st.st_size - got);
-		if (n <= 0)
-			die("initrd %s: read error: %s", path,
-			    n < 0 ? strerror(errno) : "short file");
-		got += n;
-	}
+		    "kernel (-m too small?)", path, (unsigned long long)(len >> 20));
+	at = (top - len) & ~0xfffull;
+	/* Straight into guest memory: no host copy of a large initrd. */
+	hostfile_read(fd, "initrd", path, guest(vm, at, len, "initrd"), len);
 	close(fd);
 	*addr = at;
-	*size = st.st_size;
+	*size = len;
 }
 
 static void write_cmdline(struct vm *vm, const struct boot_opts *o, uint32_t max)
@@ -348,7 +305,7 @@ void boot_load(struct vm *vm, const struct boot_opts *o,
 	       struct boot_entry *e)
 {
 	size_t len;
-	uint8_t *image = read_file("kernel", o->kernel, &len);
+	uint8_t *image = hostfile_load("kernel", o->kernel, KERNEL_FILE_MAX, &len);
 
 	memset(e, 0, sizeof(*e));
 	write_gdt(vm);

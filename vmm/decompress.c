@@ -69,14 +69,21 @@ static int do_gzip(const uint8_t *in, size_t len, struct outbuf *o,
 	return 0;
 }
 
+/*
+ * liblzma allocates the dictionary the stream header asks for (up to 4 GiB
+ * for lzma_alone); one larger than the largest output accepted is of no
+ * use, so its memory is capped there (found by tests/fuzz/fuzz_bzimage).
+ */
+#define LZMA_MEMLIMIT ((uint64_t)DECOMPRESS_MAX + (16u << 20))
+
 static int do_lzma(const uint8_t *in, size_t len, struct outbuf *o, int alone,
 		   char *err, size_t errlen)
 {
 	lzma_stream s = LZMA_STREAM_INIT;
 	lzma_ret rc;
 
-	rc = alone ? lzma_alone_decoder(&s, UINT64_MAX)
-		   : lzma_stream_decoder(&s, UINT64_MAX, 0);
+	rc = alone ? lzma_alone_decoder(&s, LZMA_MEMLIMIT)
+		   : lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0);
 	if (rc != LZMA_OK) {
 		snprintf(err, errlen, "liblzma: cannot initialise");
 		return -1;
@@ -100,6 +107,11 @@ static int do_lzma(const uint8_t *in, size_t len, struct outbuf *o, int alone,
 		o->len += CHUNK - s.avail_out;
 	} while (rc == LZMA_OK);
 	lzma_end(&s);
+	if (rc == LZMA_MEMLIMIT_ERROR) {
+		snprintf(err, errlen, "%s: dictionary larger than %u MiB",
+			 alone ? "lzma" : "xz", DECOMPRESS_MAX >> 20);
+		return -1;
+	}
 	if (rc != LZMA_STREAM_END) {
 		snprintf(err, errlen, "%s: corrupt data (liblzma error %d)",
 			 alone ? "lzma" : "xz", (int)rc);

@@ -6,8 +6,10 @@
 #include "emulate.h"
 #include "emu_exec.h"
 #include "emu_intr.h"
+#include "common/log.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
 
@@ -17,6 +19,7 @@ int emu_step(struct emu_cpu *c, struct emu_stats *stats,
 	struct x86_insn insn;
 	uint64_t rip = c->regs.rip;
 	int r = emu_fetch_decode(c, &insn);
+	bool decoded = r == EMU_OK;
 
 	if (r == EMU_OK && x86_class_uses_fpu(insn.cls) && !c->fpu_valid) {
 		if (!load_fpu || load_fpu(c, opaque) < 0) {
@@ -34,6 +37,9 @@ int emu_step(struct emu_cpu *c, struct emu_stats *stats,
 	if (r == EMU_EXCEPTION) {
 		if (stats)
 			stats->faults++;
+		debug("emulate: %s at %#llx raised exception %u (error %#x)",
+		      decoded ? emu_class_name(insn.cls) : "fetch", (unsigned long long)rip,
+		      c->fault.vector, c->fault.error);
 		if (c->sregs.efer & X86_EFER_LMA)
 			r = emu_deliver_fault(c, rip);
 	}

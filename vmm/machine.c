@@ -8,6 +8,7 @@
 #include "devices/exit_port.h"
 #include "devices/pci.h"
 #include "devices/virtio_net.h"
+#include "devices/virtio_blk.h"
 #include "net/netspec.h"
 #include "net/slirp.h"
 #include "net/tap.h"
@@ -16,6 +17,7 @@
 #include "devices/rtc.h"
 #include "devices/uart16550.h"
 #include "vmm/cpuid.h"
+#include "vmm/firmware.h"
 #include "vmm/memmap.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
@@ -104,7 +106,36 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 						     m->backend[m->nnets], &vo, gsi);
 		if (!m->net[m->nnets])
 			die("-net %s: cannot create the virtio-net device", o->net[i]);
+		/* With firmware, iPXE's virtio ROM by default (if installed). */
+		if (ns.romfile[0] || (o->firmware &&
+				      access(FIRMWARE_DEFAULT_NET_ROM, R_OK) == 0))
+			firmware_attach_rom(m->pci->slot[virtio_net_pci_slot(
+						    m->net[m->nnets])],
+					    ns.romfile[0] ? ns.romfile
+							  : FIRMWARE_DEFAULT_NET_ROM);
 		m->nnets++;
+	}
+}
+
+/* One virtio-blk disk per -d FILE[,ro]. */
+static void build_disks(struct machine *m, struct vm *vm, const struct options *o)
+{
+	for (unsigned i = 0; i < o->ndisks; i++) {
+		char path[4096], err[300];
+		const char *comma = strrchr(o->disk[i], ',');
+		bool ro = comma && strcmp(comma, ",ro") == 0;
+		unsigned gsi = PCI_GSI_BASE + pci_next_slot(m->pci) % 8;
+
+		if (comma && !ro)
+			die("-d %s: unknown option '%s' (only ,ro)", o->disk[i],
+			    comma + 1);
+		snprintf(path, sizeof(path), "%.*s", (int)(ro ? comma - o->disk[i]
+				: (long)strlen(o->disk[i])), o->disk[i]);
+		m->disk[m->ndisks] = virtio_blk_create(m->pci, &vm->platform, path,
+						       ro, gsi, err, sizeof(err));
+		if (!m->disk[m->ndisks])
+			die("-d %s", err);
+		m->ndisks++;
 	}
 }
 
@@ -129,7 +160,10 @@ void machine_build(struct machine *m, struct vm *vm, const struct options *o)
 			    VM_PCI_PIO_BASE, VM_PCI_PIO_SIZE);
 	if (!m->pci)
 		die("PCI: cannot create the host bridge");
+	if (o->firmware)
+		firmware_pci_chipset(m->pci, on_reset, m);
 	build_network(m, vm, o);
+	build_disks(m, vm, o);
 	pci_for_each_device(m->pci, note_pci_irq, m);
 }
 
@@ -144,7 +178,9 @@ void machine_create_vcpus(struct machine *m, const struct boot_entry *entry)
 		free(c);
 	}
 	free(base);
-	vcpu_set_boot_state(vm->vcpu[0], entry);
+	/* No entry: firmware boots from the reset state KVM gives every vCPU. */
+	if (entry)
+		vcpu_set_boot_state(vm->vcpu[0], entry);
 }
 
 void machine_start(struct machine *m)
@@ -175,6 +211,8 @@ void machine_print_counters(struct machine *m, FILE *out)
 	bus_lock(&m->vm->bus);
 	for (unsigned i = 0; i < m->nnets; i++)
 		virtio_net_print_stats(m->net[i], out);
+	for (unsigned i = 0; i < m->ndisks; i++)
+		virtio_blk_print_stats(m->disk[i], out);
 	bus_unlock(&m->vm->bus);
 	emu_stats_print(&total, out);
 }

@@ -32,6 +32,8 @@ struct machine {
 	struct virtio_net *net[MAX_NETS];
 	struct net_backend *backend[MAX_NETS];
 	unsigned nnets;
+	struct virtio_blk *disk[MAX_DISKS];
+	unsigned ndisks;
 	struct mptable_pci_irq pci_irqs[32];
 	unsigned npci_irqs;
 	int signal_fd;
@@ -39,7 +41,7 @@ struct machine {
 
 /* Creates every device the options ask for.  Dies on set-up errors. */
 void machine_build(struct machine *m, struct vm *vm, const struct options *o);
-/* Creates the vCPUs (the first in the boot state). */
+/* Creates the vCPUs (the first in the boot state; entry NULL: firmware). */
 void machine_create_vcpus(struct machine *m, const struct boot_entry *entry);
 void machine_start(struct machine *m);
 /* Device and fallback counters, for -v and SIGUSR1. */

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -16,8 +17,11 @@
 #include "vmm/boot.h"
 #include "vmm/console.h"
 #include "vmm/cpuid.h"
+#include "vmm/firmware.h"
 #include "vmm/machine.h"
 #include "vmm/options.h"
+#include "vmm/privdrop.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -114,18 +118,31 @@ int main(int argc, char **argv)
 
 	vm_create(&the_vm, o.ram_size, o.ncpus);
 	machine_build(&m, &the_vm, &o);
-	boot_load(&the_vm, &bo, m.pci_irqs, m.npci_irqs, &entry);
-	info("booting %s (%s), %u vCPU%s, %llu MiB", o.kernel, entry.how,
-	     o.ncpus, o.ncpus > 1 ? "s" : "",
-	     (unsigned long long)(o.ram_size >> 20));
-	if (entry.decompress_seconds > 0)
-		info("payload decompressed on the host in %.2f s",
-		     entry.decompress_seconds);
-	machine_create_vcpus(&m, &entry);
+	if (o.firmware) {
+		firmware_boot(&the_vm, &o, bo.software_kvm);
+		machine_create_vcpus(&m, NULL);
+	} else {
+		boot_load(&the_vm, &bo, m.pci_irqs, m.npci_irqs, &entry);
+		info("booting %s (%s), %u vCPU%s, %llu MiB", o.kernel, entry.how,
+		     o.ncpus, o.ncpus > 1 ? "s" : "",
+		     (unsigned long long)(o.ram_size >> 20));
+		if (entry.decompress_seconds > 0)
+			info("payload decompressed on the host in %.2f s",
+			     entry.decompress_seconds);
+		machine_create_vcpus(&m, &entry);
+	}
 
 	setup_signals(&m);
 	console_start(&the_vm.loop, console_to_uart, console_quit, &m);
+	/*
+	 * glibc's gmtime_r (the RTC, devices/rtc.c) loads the time zone on
+	 * first use by opening /etc/localtime, which the seccomp allow-list
+	 * forbids; load it while files may still be opened.
+	 */
+	tzset();
+	privdrop_start(&o);	/* --user: everything privileged is open */
 	machine_start(&m);
+	seccomp_start(&o);	/* all threads exist: allow-list on all */
 	evloop_run(&the_vm.loop);
 
 	vcpu_stop_all(&the_vm);

@@ -59,6 +59,7 @@ static int parse_cpus(const char *s, unsigned *n)
 enum opt_id {
 	O_KERNEL, O_INITRD, O_APPEND, O_MEM, O_CPUS, O_NET, O_PCAP, O_CPUID,
 	O_USER, O_GUEST_DECOMP, O_RAW_CMDLINE, O_VERBOSE, O_HELP, O_VERSION,
+	O_FIRMWARE, O_DISK, O_NO_SECCOMP,
 };
 
 static const struct {
@@ -75,11 +76,14 @@ static const struct {
 	{ NULL, "--pcap", O_PCAP, true },
 	{ NULL, "--cpuid", O_CPUID, true },
 	{ NULL, "--user", O_USER, true },
+	{ NULL, "--no-seccomp", O_NO_SECCOMP, false },
 	{ NULL, "--guest-decompress", O_GUEST_DECOMP, false },
 	{ NULL, "--raw-cmdline", O_RAW_CMDLINE, false },
 	{ "-v", "--verbose", O_VERBOSE, false },
 	{ "-h", "--help", O_HELP, false },
 	{ NULL, "--version", O_VERSION, false },
+	{ NULL, "--firmware", O_FIRMWARE, true },
+	{ "-d", "--disk", O_DISK, true },
 };
 
 int options_parse(int argc, char *const argv[], struct options *o,
@@ -153,18 +157,28 @@ int options_parse(int argc, char *const argv[], struct options *o,
 		case O_PCAP: o->pcap = val; break;
 		case O_CPUID: o->cpuid = val; break;
 		case O_USER: o->user = val; break;
+		case O_NO_SECCOMP: o->no_seccomp = true; break;
 		case O_GUEST_DECOMP: o->guest_decompress = true; break;
 		case O_RAW_CMDLINE: o->raw_cmdline = true; break;
 		case O_VERBOSE: o->verbose++; break;
 		case O_HELP: o->help = true; break;
 		case O_VERSION: o->version = true; break;
+		case O_FIRMWARE: o->firmware = val; break;
+		case O_DISK:
+			if (o->ndisks >= MAX_DISKS) {
+				snprintf(err, errlen, "-d: at most %d disks",
+					 MAX_DISKS);
+				return -1;
+			}
+			o->disk[o->ndisks++] = val;
+			break;
 		}
 	}
 	if (o->help || o->version)
 		return 0;
 	if (o->cpuid && strcmp(o->cpuid, "help") == 0)
 		return 0;
-	if (!o->kernel) {
+	if (!o->kernel && !o->firmware) {
 		snprintf(err, errlen, "no kernel given (use -k FILE; see --help)");
 		return -1;
 	}
@@ -191,7 +205,11 @@ void options_usage(void)
 "  --cpuid LIST           +name/-name to show/hide CPU features (--cpuid=help)\n"
 "  --guest-decompress     let the kernel decompress itself (slow on software KVM)\n"
 "  --raw-cmdline          pass -a unchanged (no host-specific arguments)\n"
+"  --firmware FILE        boot through a PC BIOS (SeaBIOS bios.bin); -k then\n"
+"                         optional (a bzImage, loaded by the BIOS)\n"
+"  -d, --disk FILE[,ro]   virtio-blk disk from a raw image (repeatable)\n"
 "  --user NAME            drop root privileges after set-up\n"
+"  --no-seccomp           run without the system-call allow-list\n"
 "  -v, --verbose          more messages; counters at exit (-vv: debug)\n"
 "  -h, --help             this text\n"
 "  --version              print the version\n"

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #define MAX_NETS 4
+#define MAX_DISKS 4
 
 struct options {
 	const char *kernel;		/* -k */
@@ -21,8 +22,12 @@ struct options {
 	const char *pcap;		/* --pcap: capture of the first -net */
 	const char *cpuid;		/* --cpuid */
 	const char *user;		/* --user */
+	bool no_seccomp;		/* --no-seccomp: no system-call allow-list */
 	bool guest_decompress;		/* --guest-decompress */
 	bool raw_cmdline;		/* --raw-cmdline: no host-quirk arguments */
+	const char *firmware;		/* --firmware: BIOS image (SeaBIOS) */
+	const char *disk[MAX_DISKS];	/* -d FILE[,ro], in order */
+	unsigned ndisks;
 	int verbose;			/* -v count */
 	bool help, version;
 };

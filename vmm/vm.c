@@ -168,7 +168,7 @@ void vm_request_exit(struct vm *vm, enum vm_exit_kind kind, int code)
 
 int vm_exit_status(const struct vm *vm)
 {
-	switch (vm->exit_kind) {
+	switch ((int)vm->exit_kind) {	/* clang: no switch on an _Atomic */
 	case VM_EXIT_POWEROFF:
 	case VM_EXIT_USER:
 		return 0;

@@ -38,7 +38,12 @@ static struct {
 	struct tcp_result *res;
 } c;
 
-static uint16_t next_port = 40000;
+/*
+ * Local ports start at a TSC-derived point in 40000-56383, so consecutive
+ * probe runs with the same address do not reuse a connection the peer still
+ * holds in TIME_WAIT (with an ISN that may then look old).
+ */
+static uint16_t next_port;
 
 static bool seq_lt(uint32_t a, uint32_t b) { return (int32_t)(a - b) < 0; }
 static bool seq_le(uint32_t a, uint32_t b) { return (int32_t)(a - b) <= 0; }
@@ -272,6 +277,8 @@ int tcp_transfer(uint32_t dst, uint16_t port, uint64_t tx_len,
 	memset(&c, 0, sizeof(c));
 	c.dst = dst;
 	c.rport = port;
+	if (!next_port)
+		next_port = (uint16_t)(40000 + (rdtsc() >> 10) % 16384);
 	c.lport = next_port++;
 	c.iss = (uint32_t)rdtsc();
 	c.snd_una = c.iss;

@@ -75,13 +75,15 @@ netns_setup() {
 		return 1
 	fi
 	# --bind-dynamic: the tap has no carrier until minivmm attaches, and
-	# dnsmasq then still listens on it.  port=0: no DNS, DHCP only.  It
+	# dnsmasq then still listens on it.  port=0: no DNS, DHCP only.
+	# --no-ping: no 3 s address probe before the first lease.  It
 	# stays in the foreground as this shell's child, so teardown can kill
 	# and reap exactly it (no daemon left to init, no zombie).
 	# Started with ip directly, not netns_exec: $! must be dnsmasq itself
 	# (ip netns exec execs it), not a subshell.
 	ip netns exec "$NETNS" "$(command -v dnsmasq || echo /usr/sbin/dnsmasq)" \
 		--keep-in-foreground --conf-file=/dev/null --port=0 --bind-dynamic \
+		--no-ping \
 		--interface="$NETNS_TAP" --except-interface=lo \
 		--dhcp-range="$NETNS_DHCP_FIRST,$NETNS_DHCP_LAST,255.255.255.0,1h" \
 		--dhcp-option=option:router,"$NETNS_HOST_IP" \

@@ -1,0 +1,103 @@
+#!/bin/bash
+# bench.sh - minivmm next to QEMU on the same machine, in one run
+# (`make bench`; not part of `make check`).  Issue 6.
+#
+# Sections (BENCH_SECTIONS, default all, in this order):
+#   startup  exec to exit of a guest that stops at once (bench/startup.sh)
+#   memory   resident memory beyond the guest RAM touched (bench/memory.sh)
+#   packet   probe blast and TCP over tap and slirp (bench/packet.sh)
+#   csum     net/csum.c against memcpy (bench/csum.sh)
+# then bench/report.sh prints the table and writes bench/results.md,
+# bench/packet.png and the raw figures, bench/results.tsv.
+#
+# Knobs (environment): BENCH_STARTUP_RUNS (10), BENCH_MEM_RUNS (3),
+# BENCH_PKT_RUNS (3), BENCH_CSUM_RUNS (3), BENCH_COUNT (frames per blast,
+# 20000), BENCH_SIZES ("64 1514"), BENCH_BACKENDS ("tap slirp"),
+# MINIVMM (./minivmm), QEMU (qemu-system-x86_64), BENCH_OUT (bench).
+# The tap rows need root (a network namespace); without it they are noted
+# as skipped.  About 10 minutes here.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+
+. bench/lib.sh
+PROBE_NAME=bench
+. tests/lib/probe.sh
+. bench/startup.sh
+. bench/memory.sh
+. bench/packet.sh
+. bench/csum.sh
+
+SECTIONS=${BENCH_SECTIONS:-"startup memory packet csum"}
+OUT=${BENCH_OUT:-bench}
+BENCH_COUNT=${BENCH_COUNT:-20000}
+BENCH_CSUM=${BENCH_CSUM:-build/bench/bench_csum}
+
+die() { echo "bench: $*" >&2; exit 1; }
+
+[ -c /dev/kvm ] && [ -w /dev/kvm ] || die "/dev/kvm missing or not writable"
+command -v "$QEMU" >/dev/null || die "$QEMU not installed (scripts/deps.sh)"
+command -v python3 >/dev/null || die "python3 missing (the probe's peer)"
+for f in "${MINIVMM:-./minivmm}" "$PROBE" "$EXIT_ELF" "$BENCH_CSUM"; do
+	[ -e "$f" ] || die "$f missing (make bench builds it)"
+done
+
+BENCH_TMP=$(mktemp -d /tmp/bench.XXXXXX) || exit 1
+PROBE_OUT=$BENCH_TMP		# tests/lib/probe.sh keeps its peers' logs here
+trap 'probe_cleanup' EXIT
+trap 'probe_cleanup; exit 130' INT
+trap 'probe_cleanup; exit 143' TERM
+BENCH_RAW=$BENCH_TMP/raw.tsv
+BENCH_NOTES=$BENCH_TMP/notes
+: >"$BENCH_RAW"
+: >"$BENCH_NOTES"
+
+# A private copy: others rebuild ./minivmm in this checkout while we run.
+MV=$BENCH_TMP/minivmm
+cp "${MINIVMM:-./minivmm}" "$MV" || exit 1
+
+# The probe's own TSC calibration, once; every run then gets tsc_khz= (no
+# PIT calibration at start-up, and the same clock for every blast figure).
+TSC_KHZ=$("$MV" -k "$PROBE" -m 128M -net none -a "checks=none" </dev/null 2>/dev/null |
+	sed -nE 's/^PROBE start .*tsc_khz=([0-9]+).*/\1/p')
+[ -n "$TSC_KHZ" ] || die "the probe did not start under $MV"
+
+# The machine, and what else runs on it (the load is part of the result).
+load_now() {
+	echo "$(cut -d' ' -f1-3 /proc/loadavg); busiest processes (ps %CPU over their lifetime): $(ps -eo pcpu=,comm= --sort=-pcpu |
+		grep -vE ' (ps|bench.sh)$' | head -4 |
+		awk '{ printf "%s%s %s%%", (NR > 1 ? ", " : ""), $2, $1 }')"
+}
+kvm_kind() {
+	local mods
+	mods=$(ls /sys/module 2>/dev/null | grep -E '^kvm' | tr '\n' ' ')
+	if grep -qwE 'vmx|svm' /proc/cpuinfo; then
+		echo "hardware-assisted (the CPU shows vmx/svm; modules: $mods)"
+	else
+		echo "software: the CPU shows no vmx/svm, the modules behind /dev/kvm are: $mods(shared/HOST-KVM.md: guest ring 0 is emulated, about 4000 times slower; ring 3 runs at native speed)"
+	fi
+}
+{
+	echo "CPU: $(sed -nE 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(nproc) online CPUs"
+	echo "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+	echo "kernel: $(uname -srm)"
+	echo "KVM: $(kvm_kind)"
+	echo "QEMU: $("$QEMU" --version | head -1); qboot $QBOOT; virtio-net-pci with vhost off"
+	echo "minivmm: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- vmm devices net common 2>/dev/null || echo ' plus uncommitted changes'), built with the Makefile's CFLAGS"
+	echo "probe guest: $PROBE, tsc_khz=$TSC_KHZ; 128 MiB guests, 1 vCPU"
+	echo "load at start: $(load_now)"
+} >"$BENCH_TMP/machine"
+
+t_start=$(bench_now)
+for s in $SECTIONS; do
+	case $s in
+	startup|memory|packet|csum) "bench_$s" ;;
+	*) die "unknown section '$s'" ;;
+	esac
+done
+echo "load at end: $(load_now)" >>"$BENCH_TMP/machine"
+echo "run time: $(( ($(bench_now) - t_start) / 1000000 )) s" >>"$BENCH_TMP/machine"
+
+mkdir -p "$OUT"
+cp "$BENCH_RAW" "$OUT/results.tsv"
+bench/report.sh "$BENCH_RAW" "$BENCH_NOTES" "$BENCH_TMP/machine" \
+	"$OUT/results.md" "$OUT/packet.png"

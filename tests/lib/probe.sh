@@ -1,0 +1,203 @@
+# probe.sh - what the probe-guest tests share (source it, bash).
+#
+# t_probe_qemu.sh and t_probe_minivmm.sh boot firmware/probe/out/probe.elf
+# under their VMM, once per driver profile and backend, with the peer
+# (tests/peers/probe_peer.py) serving UDP echo and TCP GET/PUT, and judge
+# each run the same way: the VMM's exit status, "PROBE RESULT n passed,
+# 0 failed", and the checks that setting must have run (probe_must).
+#
+#   probe_require                  exits with one skip line if this machine
+#                                  cannot run the probe (no KVM, no python3,
+#                                  no probe.elf and it cannot be built)
+#   probe_start_peer TAG BIND [WRAP...]
+#                                  starts a peer on BIND (through WRAP, e.g.
+#                                  "ip netns exec NS"); sets PEER_UDP/PEER_TCP
+#   probe_tap_up                   a private namespace (tests/lib/netns.sh:
+#                                  tap $NETNS_TAP, dnsmasq) with a peer on
+#                                  $NETNS_HOST_IP; non-zero + PROBE_TAP_SKIP
+#                                  if it cannot be had (not root, ...)
+#   probe_must SETTING PROFILE     sets PROBE_MUST, the checks that must show
+#   probe_verdict NAME LOG STATUS WANT SECS [MUST...]
+#                                  judges one run, prints its line, counts
+#   probe_skip NAME REASON         counts a run that could not be made
+#   probe_finish                   prints "N passed, N failed, N skipped"
+#
+# Every run writes its console to LOG and the VMM's own messages to
+# LOG.vmm, in $PROBE_OUT (removed at exit).  PROBE_NAME starts each line.
+
+PROBE=firmware/probe/out/probe.elf
+PROBE_PEER=tests/peers/probe_peer.py
+PROBE_PROFILES=${PROBE_PROFILES:-"ipxe openbsd linux"}
+PROBE_TIMEOUT=${PROBE_TIMEOUT:-30}
+PROBE_NAME=${PROBE_NAME:-probe}
+PROBE_OUT=
+PROBE_PEER_PIDS=()
+PROBE_TAP_SKIP=
+PROBE_PASS=0 PROBE_FAIL=0 PROBE_SKIP=0
+PEER_UDP= PEER_TCP=
+
+# Ends the test with one skip line (nothing was run).
+probe_skip_all() {
+	echo "$PROBE_NAME: skipped: $1"
+	echo "0 passed, 0 failed, 1 skipped"
+	exit 0
+}
+
+# What every probe run needs; also creates $PROBE_OUT and the exit trap.
+probe_require() {
+	[ -c /dev/kvm ] && [ -w /dev/kvm ] ||
+		probe_skip_all "/dev/kvm missing or not writable"
+	command -v python3 >/dev/null ||
+		probe_skip_all "python3 missing (needed by the peer)"
+	if [ ! -f "$PROBE" ] && ! make -s -C firmware/probe >/dev/null; then
+		echo "$PROBE_NAME: FAIL: cannot build $PROBE"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	PROBE_OUT=$(mktemp -d "/tmp/$PROBE_NAME.XXXXXX") || exit 1
+	trap 'probe_cleanup' EXIT
+	trap 'probe_cleanup; exit 130' INT
+	trap 'probe_cleanup; exit 143' TERM
+}
+
+probe_cleanup() {
+	local p
+	for p in "${PROBE_PEER_PIDS[@]}"; do
+		kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
+	PROBE_PEER_PIDS=()
+	declare -F netns_teardown >/dev/null && netns_teardown
+	[ -n "$PROBE_OUT" ] && rm -rf "$PROBE_OUT"
+	PROBE_OUT=
+}
+
+# Starts a peer bound to $2, its output in $PROBE_OUT/$1-peer.*, and waits
+# for its "PEER udp=N tcp=N" line.  Any further arguments wrap the command
+# (they must exec it, so the pid is the peer's own).
+probe_start_peer() {
+	local tag=$1 bind=$2 out=$PROBE_OUT/$1-peer.out i
+	shift 2
+	"$@" python3 "$PROBE_PEER" --bind "$bind" --timeout 600 \
+		>"$out" 2>"$PROBE_OUT/$tag-peer.err" &
+	PROBE_PEER_PIDS+=($!)
+	for i in $(seq 150); do
+		if grep -q '^PEER' "$out" 2>/dev/null; then
+			read -r PEER_UDP PEER_TCP < <(sed -nE \
+				's/^PEER udp=([0-9]+) tcp=([0-9]+)/\1 \2/p' "$out")
+			return 0
+		fi
+		sleep 0.1
+	done
+	echo "$PROBE_NAME: peer $tag did not start:"
+	sed 's/^/    /' "$PROBE_OUT/$tag-peer.err"
+	return 1
+}
+
+# The namespace of tests/lib/netns.sh with a peer on the tap's address.
+probe_tap_up() {
+	. tests/lib/netns.sh
+	if ! netns_setup 2>/dev/null; then
+		PROBE_TAP_SKIP=$NETNS_SKIP
+		return 1
+	fi
+	# The probe's TCP takes fixed local ports (40000 up) and the low 32
+	# bits of the TSC as its ISN, so each run reuses the last run's
+	# connections' addresses and ports.  The peer closed those first, so
+	# they sit in TIME_WAIT for 60 s, and a SYN whose ISN is not after the
+	# old connection's sequence (the TSC moved on by 2^31..2^32 cycles:
+	# 1.1-2.1 s of every 2.1 s at 2 GHz) is answered with an ACK, never a
+	# SYN-ACK ("tcp_get FAIL ... no SYN-ACK").  No TIME_WAIT sockets in
+	# this namespace, so every run starts clean whatever the gap.
+	ip netns exec "$NETNS" sysctl -qw net.ipv4.tcp_max_tw_buckets=0
+	if ! probe_start_peer tap "$NETNS_HOST_IP" ip netns exec "$NETNS"; then
+		PROBE_TAP_SKIP="the peer did not start in $NETNS"
+		return 1
+	fi
+}
+
+# A local TCP port with nobody listening (for the detects-failure run).
+probe_closed_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# Milliseconds since $1 (a `date +%s%N` stamp), printed as seconds.
+probe_elapsed() {
+	echo "$(( ($(date +%s%N) - $1) / 1000000 ))" |
+		sed -E 's/^([0-9])$/00\1/; s/^([0-9]{2})$/0\1/; s/(...)$/.\1/; s/^\./0./'
+}
+
+# PROBE_MUST for a setting:
+#   slirp   user-mode network: no receive offloads reach the guest
+#   tap     tap with vnet headers, offloads on: a profile with CSUM/TSO must
+#           send and receive partial checksums and TSO frames
+#   nocsum  tap with the card's csum and tso off: nothing negotiated, the
+#           offload checks skip, nothing partial or GSO arrives
+# Each entry is an extended regex after "^PROBE "; "!" in front: must not
+# match; "vmm:" in front: a regex over the VMM's own messages (LOG.vmm).
+probe_must() {
+	local setting=$1 profile=$2
+	PROBE_MUST=("selftest ok" "features ok" "dhcp ok" "arp ok" "ping ok"
+		    "udp ok" "tcp_get ok" "tcp_put ok" "rx_csum ok")
+	[ "$profile" != ipxe ] && PROBE_MUST+=("ctrl ok")
+	# iPXE takes no offload at all (vnet.c): nothing but MAC, VERSION_1.
+	[ "$profile" = ipxe ] && PROBE_MUST+=("features ok 0x[0-9a-f]+ MAC,VERSION_1$")
+	case $setting in
+	tap)
+		if [ "$profile" != ipxe ]; then
+			PROBE_MUST+=("udp_csum ok" "tcp_csum ok" "tso ok"
+				     "rx_csum ok .*(partial=[1-9]|gso=[1-9])")
+		fi ;;
+	nocsum)
+		PROBE_MUST+=("!features ok .*(CSUM|TSO)" "udp_csum skip"
+			     "tcp_csum skip" "tso skip"
+			     "rx_csum ok .* partial=0 valid=0 gso=0") ;;
+	esac
+}
+
+# Judges one run: NAME LOG STATUS WANT_STATUS SECONDS MUST...  WANT is
+# the status of a passing probe (minivmm 0, QEMU's isa-debug-exit 1) or
+# of a failing one; for a passing one the RESULT line must say 0 failed.
+probe_verdict() {
+	local name=$1 log=$2 st=$3 want=$4 secs=$5 pass_st=${PROBE_PASS_STATUS:-0}
+	local why="" c pat file neg
+	shift 5
+	tr -d '\r' <"$log" >"$log.txt" 2>/dev/null
+	[ "$st" = "$want" ] || why="exit status $st, want $want"
+	if [ "$want" = "$pass_st" ] &&
+	   ! grep -q '^PROBE RESULT [0-9]* passed, 0 failed' "$log.txt"; then
+		why="${why:+$why; }FAIL lines"
+	fi
+	for c in "$@"; do
+		neg=; file=$log.txt
+		case $c in '!'*) neg=1; c=${c#!} ;; esac
+		case $c in
+		vmm:*) pat=${c#vmm:}; file=$log.vmm ;;
+		*) pat="^PROBE $c" ;;
+		esac
+		if grep -qE -- "$pat" "$file" 2>/dev/null; then
+			[ -n "$neg" ] && why="${why:+$why; }unexpected '$c'"
+		else
+			[ -z "$neg" ] && why="${why:+$why; }no '$c'"
+		fi
+	done
+	if [ -z "$why" ]; then
+		echo "$PROBE_NAME: $name ok (${secs}s, $(grep -c '^PROBE .* ok' "$log.txt") checks ok)"
+		PROBE_PASS=$((PROBE_PASS + 1))
+	else
+		echo "$PROBE_NAME: $name FAIL (${secs}s): $why"
+		grep -a '^PROBE' "$log.txt" | sed 's/^/    /'
+		sed 's/^/    vmm: /' "$log.vmm" 2>/dev/null | head -8
+		PROBE_FAIL=$((PROBE_FAIL + 1))
+	fi
+}
+
+probe_skip() {
+	echo "$PROBE_NAME: $1 skipped: $2"
+	PROBE_SKIP=$((PROBE_SKIP + 1))
+}
+
+probe_finish() {
+	echo "$PROBE_PASS passed, $PROBE_FAIL failed, $PROBE_SKIP skipped"
+	[ "$PROBE_FAIL" = 0 ]
+}

@@ -1,0 +1,35 @@
+#!/bin/bash
+# Debian's kernel booted by SeaBIOS (--firmware) through fw_cfg: QEMU's
+# linuxboot_dma option ROM reads setup, kernel, initrd and command line over
+# the fw_cfg DMA interface, and the kernel decompresses itself in the guest.
+# On a software KVM that decompressor runs in emulated ring 0 (the better
+# part of an hour, HOST-KVM.md), hence a `make check-long` test.  The kernel
+# finds both CPUs and the IOAPIC through the MP table SeaBIOS builds itself.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/guest.sh
+
+LOG=build/firmware-linux.log
+ARGS="cryptomgr.notests mitigations=off audit=0 rodata=off"
+
+if ! have_kvm; then
+	skip firmware_linux "no usable /dev/kvm"
+	finish; exit
+fi
+if [ ! -r /usr/share/seabios/bios.bin ] || [ ! -r /usr/share/qemu/linuxboot_dma.bin ]; then
+	skip firmware_linux "seabios or qemu-system-data missing"
+	finish; exit
+fi
+mkdir -p build
+run_guest "$LOG" 5400 'Run /init as init process' 15 -- \
+	--firmware /usr/share/seabios/bios.bin -net none \
+	-k images/out/bzImage -i images/out/initramfs.cpio.gz \
+	-c 2 -m 512M -v -a "$ARGS"
+echo "boot took ${GUEST_SECONDS}s; log in $LOG"
+expect_in seabios_banner 'SeaBIOS \(version' "$LOG"
+expect_in linuxboot_rom_booted 'Booting from ROM' "$LOG"
+expect_in linux_kernel_banner 'Linux version [0-9]' "$LOG"
+expect_in linux_found_seabios_mp_table 'found SMP MP-table' "$LOG"
+expect_in linux_two_cpus_up 'smp: Brought up 1 node, 2 CPUs' "$LOG"
+expect_in linux_run_init 'Run /init as init process' "$LOG"
+finish
