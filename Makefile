@@ -18,7 +18,7 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check check-unit check-integration check-long run clean \
+.PHONY: all deps check check-unit check-integration check-long run run-linux clean \
         firmware images
 all: minivmm
 
@@ -98,10 +98,14 @@ bench: minivmm firmware $(BENCH_BINS)
 bench-boot: minivmm images
 	@bench/boot.sh
 
+# The main job: a guest with networking on user-mode networking.
 run: deps
+	@$(MAKE) --no-print-directory all firmware images
+	@scripts/run.sh
+
+run-linux: deps
 	@$(MAKE) --no-print-directory all images
-	./minivmm -k images/out/bzImage -i images/out/initramfs.cpio.gz -c 2 \
-		-a "minivmm.net=dhcp minivmm.shell=1" $(RUN_ARGS)
+	@scripts/run.sh linux
 
 clean:
 	rm -rf $(B) minivmm
