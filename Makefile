@@ -92,10 +92,12 @@ $(B)/bench/bench_csum: tests/bench/bench_csum.c net/csum.c net/csum.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/bench/bench_csum.c net/csum.c
 
-bench: minivmm firmware $(BENCH_BINS)
+bench: deps
+	@$(MAKE) --no-print-directory minivmm firmware $(BENCH_BINS)
 	@bench/bench.sh
 
-bench-boot: minivmm images
+bench-boot: deps
+	@$(MAKE) --no-print-directory minivmm images
 	@bench/boot.sh
 
 # The main job: a guest with networking on user-mode networking.

@@ -11,7 +11,7 @@
 # bench/packet.png and the raw figures, bench/results.tsv.
 #
 # Knobs (environment): BENCH_STARTUP_RUNS (10), BENCH_MEM_RUNS (3),
-# BENCH_PKT_RUNS (3), BENCH_CSUM_RUNS (3), BENCH_COUNT (frames per blast,
+# BENCH_PKT_RUNS (5), BENCH_CSUM_RUNS (5), BENCH_COUNT (frames per blast,
 # 20000), BENCH_SIZES ("64 1514"), BENCH_BACKENDS ("tap slirp"),
 # MINIVMM (./minivmm), QEMU (qemu-system-x86_64), BENCH_OUT (bench).
 # The tap rows need root (a network namespace); without it they are noted

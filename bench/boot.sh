@@ -20,7 +20,7 @@
 # table says how far each got (the last kernel line and its timestamp) and
 # why it stopped.  Written to bench/boot-results.md.
 #
-# Knobs: BOOT_TIMEOUT (minivmm, 1800 s), BOOT_QEMU_TIMEOUT (600 s), BOOT_CPUS
+# Knobs: BOOT_TIMEOUT (minivmm, 1800 s), BOOT_QEMU_TIMEOUT (300 s), BOOT_CPUS
 # (1), BOOT_MEM (512M), MINIVMM, QEMU, BENCH_OUT (bench).
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -93,8 +93,8 @@ CMDLINE=$(tr -d '\r' <"$TMP/minivmm.log" | sed -nE 's/^\[ *[0-9.]+\] Command lin
 QARGS=(-enable-kvm -M pc -bios "$QBOOT" -cpu host,-cx16 -smp "$CPUS" -m "$MEM"
        -nodefaults -display none -no-reboot -serial stdio -initrd "$INITRD"
        -append "$CMDLINE")
-echo "bench-boot: QEMU with the bzImage, up to ${BOOT_QEMU_TIMEOUT:-600}s" >&2
-watch "$TMP/qemu-bz.log" "${BOOT_QEMU_TIMEOUT:-600}" "$QEMU" "${QARGS[@]}" -kernel "$KERNEL"
+echo "bench-boot: QEMU with the bzImage, up to ${BOOT_QEMU_TIMEOUT:-300}s" >&2
+watch "$TMP/qemu-bz.log" "${BOOT_QEMU_TIMEOUT:-300}" "$QEMU" "${QARGS[@]}" -kernel "$KERNEL"
 rows+=("| QEMU -M pc, bzImage (decompressed by the guest) | $SECS | $WHY | $(last_kernel_line "$TMP/qemu-bz.log" || true) (console: $(wc -c <"$TMP/qemu-bz.log") bytes) |")
 
 # The kernel uncompressed on the host: the xz payload of the bzImage
@@ -107,8 +107,8 @@ off, n = struct.unpack_from('<II', d, 0x248)
 open(sys.argv[2], 'wb').write(lzma.LZMADecompressor().decompress(d[base + off:base + off + n]))
 EOF
 if [ -s "$TMP/vmlinux" ]; then
-	echo "bench-boot: QEMU with the vmlinux (PVH), up to ${BOOT_QEMU_TIMEOUT:-600}s" >&2
-	watch "$TMP/qemu-elf.log" "${BOOT_QEMU_TIMEOUT:-600}" "$QEMU" "${QARGS[@]}" -kernel "$TMP/vmlinux"
+	echo "bench-boot: QEMU with the vmlinux (PVH), up to ${BOOT_QEMU_TIMEOUT:-300}s" >&2
+	watch "$TMP/qemu-elf.log" "${BOOT_QEMU_TIMEOUT:-300}" "$QEMU" "${QARGS[@]}" -kernel "$TMP/vmlinux"
 	rows+=("| QEMU -M pc, vmlinux (PVH, uncompressed on the host) | $SECS | $WHY | $(last_kernel_line "$TMP/qemu-elf.log") |")
 else
 	rows+=("| QEMU -M pc, vmlinux | - | could not extract the payload (not xz?) | - |")

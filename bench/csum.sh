@@ -9,7 +9,7 @@
 # (the target: at least 0.5 at 1500 B and above).
 
 bench_csum() {
-	local n=${BENCH_CSUM_RUNS:-3} i
+	local n=${BENCH_CSUM_RUNS:-5} i
 	bench_say "checksum: $n runs of $BENCH_CSUM"
 	for i in $(seq "$n"); do
 		"$BENCH_CSUM" | awk '

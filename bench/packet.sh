@@ -14,7 +14,10 @@
 #           (minivmm ,csum=off,tso=off; QEMU $QEMU_NIC_OFF)
 # 64 B and 1514 B frames (1514 B: a 1500 B IP packet); the blast mode has no
 # TSO, so 64 KiB segments are measured with the probe's TCP checks
-# (tcp_get, tcp_put, tso: 2 MiB each way, up to 44 x 1448 B per GSO frame).
+# (tcp_get, tcp_put, tso; up to 44 x 1448 B per GSO frame) of 1 MiB each
+# way: the size the peer precomputes at start (its --warm); with any other
+# size the first GET of a run waits seconds for the Python peer to compute
+# its stream, and that run is always minivmm's.
 #
 # For minivmm the -v counters give, per frame the guest sent or received:
 # exits to userspace (port I/O and MMIO; ioeventfd kicks never leave the
@@ -89,13 +92,13 @@ pkt_blast() {
 }
 
 # pkt_tcp VMM BACKEND OFFLOADS: tcp_get (host to guest), tcp_put and tso
-# (guest to host) of 2 MiB; records Mbit/s.
+# (guest to host) of 1 MiB; records Mbit/s.
 pkt_tcp() {
 	local vmm=$1 be=$2 off=$3 log=$BENCH_TMP/tcp.log ports c k v
 	ports=$([ "$be" = tap ] && echo "udp=$TAP_UDP tcp=$TAP_TCP" ||
 		echo "udp=$SLIRP_UDP tcp=$SLIRP_TCP")
 	pkt_cmd "$vmm" "$be" "$off" \
-		"profile=linux $ports checks=dhcp,arp,tcp_get,tcp_put,tso bytes=2097152 tsc_khz=$TSC_KHZ"
+		"profile=linux $ports checks=dhcp,arp,tcp_get,tcp_put,tso bytes=1048576 tsc_khz=$TSC_KHZ"
 	timeout 90 "${CMD[@]}" </dev/null >"$log" 2>&1
 	for c in tcp_get tcp_put tso; do
 		v=$(sed -nE "s/^PROBE $c ok .* ([0-9]+)KiB\\/s .*/\\1/p" "$log" | tr -d '\r')
@@ -106,6 +109,9 @@ pkt_tcp() {
 		esac
 		[ "$c" = tcp_get ] && [ "$off" = on ] && k="TCP rx (GSO frames to the guest where taken)"
 		if [ -z "$v" ]; then
+			# Expected: no TSO without offloads, nor on QEMU's slirp.
+			[ "$c" = tso ] && { [ "$off" = off ] ||
+				{ [ "$vmm" = qemu ] && [ "$be" = slirp ]; }; } && continue
 			bench_note "packet: $be offloads $off, $c ($vmm): $(grep -a "^PROBE $c" "$log" | tr -d '\r' | cut -c1-160)"
 			continue
 		fi
@@ -115,7 +121,7 @@ pkt_tcp() {
 }
 
 bench_packet() {
-	local n=${BENCH_PKT_RUNS:-3} i be off dir size vmm
+	local n=${BENCH_PKT_RUNS:-5} i be off dir size vmm order
 	local backends=${BENCH_BACKENDS:-"tap slirp"}
 
 	# The slirp peer on 127.0.0.1; the tap one inside the namespace.
@@ -131,16 +137,20 @@ bench_packet() {
 	fi
 	bench_say "packet path: $n rounds of blast ($BENCH_COUNT frames) and TCP ($backends)"
 	for i in $(seq "$n"); do
+		# Whoever runs first after a change of setting may pay for it
+		# (caches, the peer): odd rounds start with minivmm, even with QEMU.
+		order="minivmm qemu"
+		[ $((i % 2)) = 0 ] && order="qemu minivmm"
 		for be in $backends; do
 			for off in on off; do
 				for dir in tx rx; do
 					for size in $PKT_SIZES; do
-						for vmm in minivmm qemu; do
+						for vmm in $order; do
 							pkt_blast "$vmm" "$be" "$off" "$dir" "$size"
 						done
 					done
 				done
-				for vmm in minivmm qemu; do
+				for vmm in $order; do
 					pkt_tcp "$vmm" "$be" "$off"
 				done
 			done

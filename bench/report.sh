@@ -107,7 +107,9 @@ awk -F'\t' '
 
 # The plot: Mbit/s by frame size, one panel per backend and direction.
 plot=
-if command -v gnuplot >/dev/null; then
+if ! command -v gnuplot >/dev/null; then
+	echo "report: no gnuplot (package gnuplot-nox, scripts/deps.sh): no plot" >&2
+else
 	for be in tap slirp; do
 		for d in tx rx; do
 			out=$tmp/plot-$be-$d.dat
@@ -151,7 +153,7 @@ set logscale y
 set grid ytics
 set key top left
 set ylabel "Mbit/s"
-set xlabel "UDP frame size; TCP: 2 MiB with the TCP checks"
+set xlabel "UDP frame size; TCP: 1 MiB with the TCP checks"
 do for [p in "tap-tx tap-rx slirp-tx slirp-rx"] {
 	set title p
 	plot "$tmp/plot-".p.".dat" using 2:xtic(1) title columnheader(2) lc rgb "#1f77b4", \

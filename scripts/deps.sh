@@ -11,12 +11,16 @@ libzstd-dev zlib1g-dev liblz4-dev"
 # Guests and test peers: Debian's kernel and busybox for the boot test,
 # cpio to pack the initramfs, SeaBIOS/iPXE for firmware guests, QEMU as the
 # peer the benchmarks compare with, and the network tools tests drive.
+# clang + libclang-rt: make fuzz; cppcheck, clang-tidy: the static checkers.
 GUEST="linux-image-amd64 busybox-static cpio seabios ipxe ipxe-qemu
 qemu-system-x86 iproute2 dnsmasq-base tcpdump tshark python3 clang
-libclang-rt-14-dev"
+libclang-rt-14-dev
+cppcheck clang-tidy"
+# make bench: the packet-path plot (bench/report.sh).
+BENCH="gnuplot-nox"
 
 missing=""
-for p in $BUILD $GUEST; do
+for p in $BUILD $GUEST $BENCH; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $p"
 done

@@ -109,9 +109,7 @@ cppcheck:
 
 clang-tidy:
 	@command -v clang-tidy >/dev/null || { echo "clang-tidy: not installed (make deps)"; exit 1; }
-	clang-tidy --quiet --warnings-as-errors='*' $(CHECK_SRCS) -- \
-		$(CPPFLAGS) -std=c11 2>&1 | grep -v '^[0-9]* warnings* generated' ; \
-		exit $${PIPESTATUS[0]}
+	clang-tidy --quiet $(CHECK_SRCS) -- $(CPPFLAGS) -std=c11
 
 soak: $(AB)/minivmm firmware
 	@SOAK_SECONDS=$(SOAK_SECONDS) tests/soak.sh

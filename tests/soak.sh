@@ -36,7 +36,7 @@ half=$((SECS / 2))
 
 for mode in tx rx; do
 	log=$PROBE_OUT/soak-$mode.log
-	"$BIN" -k "$PROBE" -m 128M --no-seccomp \
+	"$BIN" -k "$PROBE" -m 128M -v --no-seccomp \
 		-a "profile=linux udp=$PEER_UDP tcp=$PEER_TCP checks=dhcp,arp,ping,udp,tcp_get,tcp_put,blast blast=$mode size=1514 count=1000000000000" \
 		</dev/null >"$log" 2>"$log.vmm" &
 	pid=$!
@@ -71,6 +71,9 @@ for mode in tx rx; do
 	growth=$(( ${last:-0} - ${first:-0} ))
 	[ -n "$first" ] || why="${why:+$why; }no RSS sample after ${WARMUP}s"
 	[ "$growth" -lt "$MAX_GROWTH" ] || why="${why:+$why; }RSS grew ${growth} kB"
+	moved=$(tr -d '\r' <"$log.vmm" | sed -nE 's/^ +(tx|rx) ([0-9]+) packets ([0-9]+) bytes.*/\1 \2 packets \3 bytes/p' | paste -sd, -)
+	echo "soak: $mode traffic: ${moved:-no counters}"
+	[ -n "$moved" ] || why="${why:+$why; }no device counters at exit"
 	if [ -z "$why" ]; then
 		echo "soak: $mode ok (${half}s, RSS ${first} -> ${last} kB after warm-up, growth ${growth} kB, peak ${peak} kB, no leaks or sanitizer reports)"
 		PROBE_PASS=$((PROBE_PASS + 1))

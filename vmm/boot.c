@@ -92,19 +92,30 @@ static void write_mptable(struct vm *vm, const struct mptable_pci_irq *pci,
  * Places the initrd as high in low RAM as the kernel allows, above
  * `floor`, 4 KiB aligned, and reads it straight into guest memory.
  */
-static void load_initrd(struct vm *vm, const char *path, uint64_t floor,
-			uint64_t addr_max, uint64_t *addr, uint64_t *size)
+int boot_place_initrd(uint64_t low_ram, uint64_t floor, uint64_t addr_max,
+		      uint64_t len, uint64_t *at)
 {
-	uint64_t top = memmap_low_ram(vm->ram_size), at;
-	size_t len;
-	int fd = hostfile_open("initrd", path, UINT32_MAX, &len);
+	uint64_t top = low_ram;
 
 	if (addr_max && top > addr_max + 1)
 		top = addr_max + 1;
 	if (len > top || ((top - len) & ~0xfffull) < floor)
+		return -1;
+	*at = (top - len) & ~0xfffull;
+	return 0;
+}
+
+static void load_initrd(struct vm *vm, const char *path, uint64_t floor,
+			uint64_t addr_max, uint64_t *addr, uint64_t *size)
+{
+	uint64_t at;
+	size_t len;
+	int fd = hostfile_open("initrd", path, UINT32_MAX, &len);
+
+	if (boot_place_initrd(memmap_low_ram(vm->ram_size), floor, addr_max,
+			      len, &at) < 0)
 		die("initrd %s: %llu MiB does not fit in guest RAM above the "
 		    "kernel (-m too small?)", path, (unsigned long long)(len >> 20));
-	at = (top - len) & ~0xfffull;
 	/* Straight into guest memory: no host copy of a large initrd. */
 	hostfile_read(fd, "initrd", path, guest(vm, at, len, "initrd"), len);
 	close(fd);

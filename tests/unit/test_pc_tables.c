@@ -1,5 +1,6 @@
 /* The e820 map and the MP table a guest reads at boot. */
 #include "check.h"
+#include "vmm/boot.h"
 #include "vmm/memmap.h"
 #include "vmm/mptable.h"
 #include "vmm/vm.h"
@@ -121,6 +122,43 @@ TEST(mptable_too_small_buffer_is_refused)
 {
 	uint8_t buf[100];
 	CHECK_EQ(mptable_build(buf, sizeof(buf), 0xf0000, 8, NULL, 0), 0);
+}
+
+TEST(initrd_goes_high_aligned_and_above_the_kernel)
+{
+	uint64_t at = 0;
+
+	/* 512 MiB guest, 1 MiB + 5 bytes initrd: top of RAM, 4 KiB aligned. */
+	CHECK_EQ(boot_place_initrd(512ull << 20, 0x4000000, 0x7fffffff,
+				   (1 << 20) + 5, &at), 0);
+	CHECK_EQ(at, (512ull << 20) - (1 << 20) - 0x1000);
+	/* initrd_addr_max is the last usable byte. */
+	CHECK_EQ(boot_place_initrd(3ull << 30, 0x4000000, 0x7fffffff, 0x2000, &at), 0);
+	CHECK_EQ(at, 0x80000000ull - 0x2000);
+	/* No room between the kernel's end and the top. */
+	CHECK_EQ(boot_place_initrd(64ull << 20, 60ull << 20, 0, 8ull << 20, &at), -1);
+	CHECK_EQ(boot_place_initrd(64ull << 20, 0, 0, 65ull << 20, &at), -1);
+	/* Exactly fits. */
+	CHECK_EQ(boot_place_initrd(64ull << 20, 56ull << 20, 0, 8ull << 20, &at), 0);
+	CHECK_EQ(at, 56ull << 20);
+}
+
+TEST(cmdline_gets_console_and_host_arguments_once)
+{
+	char line[512];
+
+	boot_cmdline(NULL, false, line, sizeof(line));
+	CHECK(strcmp(line, "console=ttyS0 ") == 0);
+	boot_cmdline("quiet", false, line, sizeof(line));
+	CHECK(strcmp(line, "console=ttyS0 quiet") == 0);
+	boot_cmdline("console=hvc0 quiet", false, line, sizeof(line));
+	CHECK(strcmp(line, "console=hvc0 quiet") == 0);
+	boot_cmdline("quiet", true, line, sizeof(line));
+	CHECK(strncmp(line, "console=ttyS0 quiet noxsave clearcpuid=", 39) == 0);
+	CHECK(strstr(line, "smap") != NULL);
+	/* The user's own noxsave means the user chose; nothing is added. */
+	boot_cmdline("noxsave", true, line, sizeof(line));
+	CHECK(strcmp(line, "console=ttyS0 noxsave") == 0);
 }
 
 RUN_TESTS()
