@@ -12,7 +12,8 @@
 #
 # Knobs (environment): BENCH_STARTUP_RUNS (10), BENCH_MEM_RUNS (3),
 # BENCH_PKT_RUNS (5), BENCH_CSUM_RUNS (5), BENCH_COUNT (frames per blast,
-# 20000), BENCH_SIZES ("64 1514"), BENCH_BACKENDS ("tap slirp"),
+# 20000), BENCH_SIZES ("64 1514"), BENCH_TCP_BYTES (4194304),
+# BENCH_BACKENDS ("tap slirp"),
 # MINIVMM (./minivmm), QEMU (qemu-system-x86_64), BENCH_OUT (bench).
 # The tap rows need root (a network namespace); without it they are noted
 # as skipped.  About 10 minutes here.

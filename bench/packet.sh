@@ -14,10 +14,10 @@
 #           (minivmm ,csum=off,tso=off; QEMU $QEMU_NIC_OFF)
 # 64 B and 1514 B frames (1514 B: a 1500 B IP packet); the blast mode has no
 # TSO, so 64 KiB segments are measured with the probe's TCP checks
-# (tcp_get, tcp_put, tso; up to 44 x 1448 B per GSO frame) of 1 MiB each
-# way: the size the peer precomputes at start (its --warm); with any other
-# size the first GET of a run waits seconds for the Python peer to compute
-# its stream, and that run is always minivmm's.
+# (tcp_get, tcp_put, tso; up to 44 x 1448 B per GSO frame) of
+# $BENCH_TCP_BYTES (4 MiB) each way; the peer computes its stream of that
+# size before it starts (--warm: else the first GET of a run waits seconds
+# for Python, and that run was always minivmm's).
 #
 # For minivmm the -v counters give, per frame the guest sent or received:
 # exits to userspace (port I/O and MMIO; ioeventfd kicks never leave the
@@ -25,6 +25,7 @@
 # (kicks) and interrupts.
 
 PKT_SIZES=${BENCH_SIZES:-"64 1514"}
+PKT_TCP_BYTES=${BENCH_TCP_BYTES:-4194304}
 
 # pkt_cmd VMM BACKEND OFFLOADS APPEND: sets CMD, the command line of one run.
 pkt_cmd() {
@@ -71,7 +72,7 @@ pkt_blast() {
 	line=$(grep -a "^PROBE blast ok" "$log")
 	kpps=$(sed -nE 's/.* kpps=([0-9]+) .*/\1/p' <<<"$line")
 	if [ -z "$kpps" ]; then
-		bench_note "$name ($vmm): no result: $(grep -a '^PROBE' "$log" | tail -1 | tr -d '\r')"
+		bench_note "$name ($vmm): no result: $(grep -aE '^PROBE [a-z_]+ FAIL' "$log" | head -1 | tr -d '\r' | cut -c1-160)"
 		return
 	fi
 	# kpps is rounded to 1000 frames/s; frames*1e6/us keeps the digits.
@@ -92,13 +93,13 @@ pkt_blast() {
 }
 
 # pkt_tcp VMM BACKEND OFFLOADS: tcp_get (host to guest), tcp_put and tso
-# (guest to host) of 1 MiB; records Mbit/s.
+# (guest to host) of $PKT_TCP_BYTES; records Mbit/s.
 pkt_tcp() {
 	local vmm=$1 be=$2 off=$3 log=$BENCH_TMP/tcp.log ports c k v
 	ports=$([ "$be" = tap ] && echo "udp=$TAP_UDP tcp=$TAP_TCP" ||
 		echo "udp=$SLIRP_UDP tcp=$SLIRP_TCP")
 	pkt_cmd "$vmm" "$be" "$off" \
-		"profile=linux $ports checks=dhcp,arp,tcp_get,tcp_put,tso bytes=1048576 tsc_khz=$TSC_KHZ"
+		"profile=linux $ports checks=dhcp,arp,tcp_get,tcp_put,tso bytes=$PKT_TCP_BYTES tsc_khz=$TSC_KHZ"
 	timeout 90 "${CMD[@]}" </dev/null >"$log" 2>&1
 	for c in tcp_get tcp_put tso; do
 		v=$(sed -nE "s/^PROBE $c ok .* ([0-9]+)KiB\\/s .*/\\1/p" "$log" | tr -d '\r')
@@ -120,19 +121,47 @@ pkt_tcp() {
 	done
 }
 
+# pkt_peer TAG BIND [WRAP...]: tests/lib/probe.sh's probe_start_peer, but
+# with the peer's stream precomputed for $PKT_TCP_BYTES (its --warm), so
+# that no transfer waits for Python; sets PEER_UDP and PEER_TCP.
+pkt_peer() {
+	local tag=$1 bind=$2 out=$PROBE_OUT/$1-peer.out i
+	shift 2
+	"$@" python3 "$PROBE_PEER" --bind "$bind" --timeout 3600 \
+		--warm "$PKT_TCP_BYTES" >"$out" 2>"$PROBE_OUT/$tag-peer.err" &
+	PROBE_PEER_PIDS+=($!)
+	for i in $(seq 600); do
+		if grep -q '^PEER' "$out" 2>/dev/null; then
+			read -r PEER_UDP PEER_TCP < <(sed -nE \
+				's/^PEER udp=([0-9]+) tcp=([0-9]+)/\1 \2/p' "$out")
+			return 0
+		fi
+		sleep 0.1
+	done
+	return 1
+}
+
 bench_packet() {
 	local n=${BENCH_PKT_RUNS:-5} i be off dir size vmm order
 	local backends=${BENCH_BACKENDS:-"tap slirp"}
 
 	# The slirp peer on 127.0.0.1; the tap one inside the namespace.
-	probe_start_peer slirp 127.0.0.1 || { bench_note "packet: the slirp peer did not start"; return; }
+	pkt_peer slirp 127.0.0.1 || { bench_note "packet: the slirp peer did not start"; return; }
 	SLIRP_UDP=$PEER_UDP SLIRP_TCP=$PEER_TCP
 	if [[ " $backends " == *" tap "* ]]; then
-		if probe_tap_up; then
-			TAP_UDP=$PEER_UDP TAP_TCP=$PEER_TCP
-		else
-			bench_note "packet: tap rows skipped: $PROBE_TAP_SKIP"
+		. tests/lib/netns.sh
+		if ! netns_setup 2>/dev/null; then
+			bench_note "packet: tap rows skipped: $NETNS_SKIP"
 			backends=${backends/tap/}
+		else
+			# No TIME_WAIT sockets (tests/lib/probe.sh says why).
+			ip netns exec "$NETNS" sysctl -qw net.ipv4.tcp_max_tw_buckets=0
+			if pkt_peer tap "$NETNS_HOST_IP" ip netns exec "$NETNS"; then
+				TAP_UDP=$PEER_UDP TAP_TCP=$PEER_TCP
+			else
+				bench_note "packet: tap rows skipped: the peer did not start in $NETNS"
+				backends=${backends/tap/}
+			fi
 		fi
 	fi
 	bench_say "packet path: $n rounds of blast ($BENCH_COUNT frames) and TCP ($backends)"

@@ -153,7 +153,7 @@ set logscale y
 set grid ytics
 set key top left
 set ylabel "Mbit/s"
-set xlabel "UDP frame size; TCP: 1 MiB with the TCP checks"
+set xlabel "UDP frame size; TCP: 4 MiB with the TCP checks"
 do for [p in "tap-tx tap-rx slirp-tx slirp-rx"] {
 	set title p
 	plot "$tmp/plot-".p.".dat" using 2:xtic(1) title columnheader(2) lc rgb "#1f77b4", \

@@ -33,6 +33,7 @@ struct emu_cpu {
 	const struct guest_mem *mem;
 	struct emu_fault fault;
 	char why[160];		/* reason when a step returns EMU_FAIL */
+	bool unknown_insn;	/* EMU_FAIL because the bytes at RIP are not ours */
 };
 
 /* Results of the emulator's steps. */

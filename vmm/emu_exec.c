@@ -152,7 +152,10 @@ int emu_fetch_decode(struct emu_cpu *c, struct x86_insn *insn)
 		return EMU_EXCEPTION;
 	}
 	if (r != X86_DEC_OK) {
-		int n = snprintf(c->why, sizeof(c->why), "unknown instruction at rip 0x%llx:",
+		int n;
+
+		c->unknown_insn = true;
+		n = snprintf(c->why, sizeof(c->why), "unknown instruction at rip 0x%llx:",
 				 (unsigned long long)c->regs.rip);
 		for (size_t i = 0; i < avail && i < 10 && n > 0 && (size_t)n < sizeof(c->why); i++)
 			n += snprintf(c->why + n, sizeof(c->why) - n, " %02x", bytes[i]);

@@ -135,6 +135,27 @@ static int inject_fault(int vcpu_fd, const struct emu_cpu *c)
 	return ioctl(vcpu_fd, KVM_SET_VCPU_EVENTS, &ev);
 }
 
+/*
+ * Cross-modifying code: another vCPU may rewrite the instruction that
+ * failed between KVM's attempt and our fetch.  Linux's text_poke_bp()
+ * plants an int3, which this KVM cannot run, then writes the final bytes
+ * (say a jmp) while the first vCPU is out here; what we fetch is then an
+ * instruction KVM runs itself, and the right thing is to let it.  A few
+ * tries per address, then it is a real failure.
+ */
+static bool retry_allowed(struct emu_stats *stats, uint64_t rip)
+{
+	if (stats->retry_rip != rip) {
+		stats->retry_rip = rip;
+		stats->retry_run = 0;
+	}
+	if (stats->retry_run >= EMU_RETRY_MAX)
+		return false;
+	stats->retry_run++;
+	stats->retried++;
+	return true;
+}
+
 int emu_handle_failure(int vcpu_fd, const struct guest_mem *mem, struct emu_stats *stats,
 		       char *why, size_t whylen)
 {
@@ -156,10 +177,15 @@ int emu_handle_failure(int vcpu_fd, const struct guest_mem *mem, struct emu_stat
 	io.vcpu_fd = vcpu_fd;
 	io.use_xsave = true;
 	r = emu_step(&c, stats, kvm_load_fpu, &io);
+	if (r == EMU_FAIL && c.unknown_insn && retry_allowed(stats, c.regs.rip)) {
+		stats->failures--;	/* counted by emu_step; not a failure yet */
+		return 0;
+	}
 	if (r == EMU_FAIL) {
 		snprintf(why, whylen, "%s", c.why);
 		return -1;
 	}
+	stats->retry_rip = 0;
 	if (r == EMU_EXCEPTION && c.fault.vector == X86_EXC_PF) {
 		c.sregs.cr2 = c.fault.cr2;
 		c.sregs_dirty = true;
@@ -189,4 +215,6 @@ void emu_stats_print(const struct emu_stats *stats, FILE *out)
 		fprintf(out, "emulated: %-20s %lu\n", "faults delivered", stats->faults);
 	if (stats->failures)
 		fprintf(out, "emulated: %-20s %lu\n", "failures", stats->failures);
+	if (stats->retried)
+		fprintf(out, "emulated: %-20s %lu\n", "handed back to KVM", stats->retried);
 }

@@ -20,6 +20,7 @@
 #include "x86_decode.h"
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 /* Counts per vCPU (not locked: keep one per vCPU thread, or sum them after). */
@@ -27,7 +28,13 @@ struct emu_stats {
 	unsigned long count[EMU_N_CLASSES];	/* instructions carried out, by class */
 	unsigned long faults;			/* guest exceptions delivered instead */
 	unsigned long failures;			/* exits that could not be handled */
+	unsigned long retried;			/* resumed for KVM to try again */
+	uint64_t retry_rip;			/* where the current retries are */
+	unsigned retry_run;			/* how many in a row there */
 };
+
+/* Times one address may be handed back to KVM before it counts as a failure. */
+#define EMU_RETRY_MAX 3
 
 /*
  * Called after KVM_RUN returned KVM_EXIT_INTERNAL_ERROR with suberror

@@ -74,6 +74,19 @@ static struct net_backend *open_backend(struct vm *vm, const struct net_spec *ns
 	return be;
 }
 
+/*
+ * A card that kept the default MAC gets it plus its index, so two cards
+ * never share an address; a MAC the user gave is used as it is.
+ */
+static void pick_mac(uint8_t out[6], const uint8_t given[6], unsigned index)
+{
+	static const uint8_t def[6] = NET_DEFAULT_MAC;
+
+	memcpy(out, given, 6);
+	if (memcmp(given, def, 6) == 0)
+		out[5] = (uint8_t)(out[5] + index);
+}
+
 /* One virtio-net card per -net (none of them for "-net none"). */
 static void build_network(struct machine *m, struct vm *vm, const struct options *o)
 {
@@ -88,10 +101,7 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 		if (ns.kind == NET_KIND_NONE)
 			continue;
 		virtio_net_default_opts(&vo);
-		memcpy(vo.mac, ns.mac, sizeof(vo.mac));
-		/* Each further card gets the next MAC, as QEMU users expect. */
-		vo.mac[5] = (uint8_t)(vo.mac[5] + m->nnets * (memcmp(ns.mac,
-			(uint8_t[])NET_DEFAULT_MAC, 6) == 0));
+		pick_mac(vo.mac, ns.mac, m->nnets);
 		vo.csum = ns.csum;
 		vo.tso = ns.tso;
 		vo.mrg_rxbuf = ns.mrg_rxbuf;
@@ -205,6 +215,7 @@ void machine_print_counters(struct machine *m, FILE *out)
 			total.count[k] += v->emu.count[k];
 		total.faults += v->emu.faults;
 		total.failures += v->emu.failures;
+		total.retried += v->emu.retried;
 	}
 	fprintf(out, "minivmm: exits: io %lu, mmio %lu, emulation fallback %lu\r\n",
 		io, mmio, emu);

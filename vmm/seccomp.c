@@ -3,12 +3,13 @@
  * what it allows and why it traps).
  *
  * The filter is a plain classic-BPF list: check the architecture (and
- * refuse x32 numbers), then one "equal? allow" pair per system call; three
+ * refuse x32 numbers), then one "equal? allow" pair per system call; these
  * calls have their arguments checked too:
  *   ioctl   only the request numbers in run_ioctls[] (KVM vCPU/VM calls,
  *           tap's TUNSETOFFLOAD, the terminal and non-blocking socket ones)
  *   socket  only AF_INET and AF_INET6 (libslirp's connections for the guest)
  *   mmap, mprotect   never PROT_EXEC
+ *   openat  read-only (libslirp's /etc/resolv.conf)
  * The list was taken from strace of the probe guest (slirp with DHCP, ARP,
  * ping, UDP and TCP both ways through tests/peers/probe_peer.py, tap with
  * offloads), a Linux boot through the emulation fallback, and the exit
@@ -18,6 +19,7 @@
 #include "vmm/seccomp.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/if_tun.h>
@@ -248,6 +250,24 @@ static void emit_socket_block(struct prog *p)
 	emit(p, (struct sock_filter)RET(TRAP));
 }
 
+/*
+ * openat for reading only (flags are argument 2): libslirp re-reads
+ * /etc/resolv.conf at run time to forward the guest's DNS queries and to
+ * announce DNS servers in IPv6 router advertisements (its RA timer fires
+ * minutes into a run).  Writing, creating or truncating stays forbidden.
+ */
+static void emit_readonly_open_block(struct prog *p)
+{
+	const uint32_t writes = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND |
+				O_EXCL | __O_TMPFILE;
+
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_openat, 0, 4));
+	emit(p, (struct sock_filter)LOAD(ARG_LO(2)));
+	emit(p, (struct sock_filter)BPF_JUMP(BPF_JMP | BPF_JSET | BPF_K, writes, 0, 1));
+	emit(p, (struct sock_filter)RET(TRAP));
+	emit(p, (struct sock_filter)RET(SECCOMP_RET_ALLOW));
+}
+
 /* mmap (prot is argument 2) and mprotect (argument 2 too): no PROT_EXEC. */
 static void emit_noexec_block(struct prog *p, int nr)
 {
@@ -274,6 +294,7 @@ static void build(struct prog *p)
 		emit_allow_if_eq(p, (uint32_t)run_syscalls[i]);
 	emit_ioctl_block(p);
 	emit_socket_block(p);
+	emit_readonly_open_block(p);
 	emit_noexec_block(p, __NR_mmap);
 	emit_noexec_block(p, __NR_mprotect);
 	emit(p, (struct sock_filter)RET(TRAP));
@@ -339,5 +360,15 @@ void seccomp_start(const struct options *o)
 		char *const argv[] = { NULL };
 
 		execve("/bin/true", argv, argv);
+	}
+	if (test && strcmp(test, "open") == 0) {
+		/* Reading a file is allowed (resolv.conf); writing one is not. */
+		int fd = open("/etc/hostname", O_RDONLY | O_CLOEXEC);
+
+		if (fd >= 0)
+			close(fd);
+		fd = open("/tmp/minivmm-seccomp-test", O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0)
+			close(fd);
 	}
 }

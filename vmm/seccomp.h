@@ -6,8 +6,9 @@
  * used at run time (no KVM_CREATE_*), I/O on descriptors it already holds,
  * the socket calls libslirp makes for the guest's connections (IPv4/IPv6
  * sockets only), memory management without PROT_EXEC, futexes, clocks,
- * signals to its own threads, and exit.  No open, no exec, no fork, no
- * new namespaces, no ptrace.
+ * signals to its own threads, and exit.  Files may be opened for reading
+ * only (libslirp re-reads /etc/resolv.conf).  No exec, no fork, no new
+ * namespaces, no ptrace, no writing or creating files.
  *
  * Anything else raises SIGSYS (SECCOMP_RET_TRAP); minivmm's handler prints
  * one line, "minivmm: seccomp: forbidden system call N (name); ...",
@@ -35,7 +36,8 @@ int seccomp_install(char *err, size_t errlen);
  * main()'s call once the vCPU threads run: installs the filter unless
  * --no-seccomp was given; dies on failure.  With the environment variable
  * MINIVMM_TEST_SECCOMP_VIOLATION=1 (tests only) it then makes a forbidden
- * call, so a test can see the refusal.
+ * call (execve), so a test can see the refusal; with =open it opens a file
+ * for reading (allowed) and then one for writing (refused).
  */
 void seccomp_start(const struct options *o);
 

@@ -102,7 +102,12 @@ static inline void *fz_ptr(struct fz_net *e, uint64_t gpa)
 	return e->ram + (gpa - FZ_RAM_BASE);
 }
 
-/* A data buffer of len bytes; wraps around when the area is used up. */
+/*
+ * A data buffer of len bytes; wraps around when the area is used up.  The
+ * device completes chains in order, so as long as what is in flight stays
+ * below the area's size (64 chains of at most 2 KiB + a table), a wrapped
+ * allocation only reuses buffers the device has given back.
+ */
 static inline uint64_t fz_alloc(struct fz_net *e, uint32_t len)
 {
 	uint64_t end = FZ_RAM_BASE + FZ_RAM_SIZE;
@@ -191,11 +196,9 @@ static inline uint16_t fz_vq_add(struct fz_net *e, unsigned q, const uint64_t *g
 	if (n == 0 || (indirect ? 1 : n) > v->nfree)
 		return 0xffff;	/* a driver waits for used entries first */
 	if (indirect) {
-		uint64_t t = fz_alloc(e, 16 * n);
+		/* 15 bytes of slack, so aligning never overlaps the next buffer. */
+		uint64_t t = (fz_alloc(e, 16 * n + 15) + 15) & ~15ull;
 
-		t = (t + 15) & ~15ull;
-		if (t + 16ull * n > FZ_RAM_BASE + FZ_RAM_SIZE)
-			t = FZ_DATA;
 		for (unsigned i = 0; i < n; i++)
 			fz_desc(e, t, i, gpa[i], len[i],
 				(uint16_t)((i + 1 < n ? VRING_DESC_F_NEXT : 0) |

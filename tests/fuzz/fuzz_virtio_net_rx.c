@@ -7,7 +7,7 @@
  *
  * Input: caps, device options, queue size, 8 bytes of requested features,
  * then operations until the input ends:
- *   op % 5 == 0  post RX buffers: count byte, u16 size, shape byte
+ *   op % 5 == 0  post RX buffers: count byte, u16 size (1..2048), shape byte
  *   op % 5 == 1  the backend delivers a frame: u16 length, bytes
  *   op % 5 == 2  kick the RX queue (the device pulls pending frames)
  *   op % 5 == 3  a control-queue command: class, command, u8 length, data
@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (op % 5) {
 		case 0: {
 			unsigned count = fin_u8(&in) % 16 + 1;
-			uint32_t bsize = fin_u16(&in) % 4096 + 1;
+			uint32_t bsize = fin_u16(&in) % 2048 + 1;
 			uint8_t shape = fin_u8(&in);
 			bool ind = (e.accepted & B(VIRTIO_RING_F_INDIRECT_DESC)) &&
 				   (shape & 4);

@@ -122,7 +122,7 @@ def net_seeds():
         # RX: post 4 buffers of 2 KiB (split header), frame from the backend.
         for caps, opts in ((0, 0), (3, 0), (3, 4)):
             write("fuzz_virtio_net_rx", "%s_c%d_o%d" % (name, caps, opts),
-                  bytes([caps, opts, 5]) + ALL + bytes([0, 3]) + struct.pack("<H", 2048) +
+                  bytes([caps, opts, 5]) + ALL + bytes([0, 3]) + struct.pack("<H", 2047) +
                   bytes([1]) + bytes([1]) + struct.pack("<H", len(f)) + f + bytes([2]))
     # RX with small buffers and MRG_RXBUF; then a control-queue command.
     write("fuzz_virtio_net_rx", "mrg_small_bufs",

@@ -9,6 +9,9 @@
 #                         place (MINIVMM_TEST_SECCOMP_VIOLATION=1: execve)
 #                         ends minivmm with status 1 and exactly one line
 #                         naming it
+#   open-read-only        (MINIVMM_TEST_SECCOMP_VIOLATION=open) a file opens for
+#                         reading (libslirp's resolv.conf), one for writing is
+#                         refused with the same one line
 #   no-seccomp            --no-seccomp: no filter, the same hook runs nothing
 #   user-nobody           (root) --user nobody: the probe still passes, and
 #                         /proc/PID/status shows uid 65534 and seccomp mode 2
@@ -73,6 +76,23 @@ else
 	sed 's/^/    vmm: /' "$vmm" | head -5
 	PROBE_FAIL=$((PROBE_FAIL + 1))
 fi
+
+# Opening for reading passes (libslirp reads /etc/resolv.conf at run time);
+# opening for writing is refused with the same one line.
+t0=$(date +%s%N)
+st=$(run openwrite MINIVMM_TEST_SECCOMP_VIOLATION=open -- -a "profile=linux checks=selftest")
+vmm=$PROBE_OUT/openwrite.log.vmm
+want='minivmm: seccomp: forbidden system call 257 (openat); please report this as a minivmm bug'
+if [ "$st" = 1 ] && [ "$(tr -d '\r' <"$vmm" | grep .)" = "$want" ] &&
+   [ ! -e /tmp/minivmm-seccomp-test ]; then
+	echo "t_seccomp: open-read-only ok ($(probe_elapsed "$t0")s, read allowed, write refused)"
+	PROBE_PASS=$((PROBE_PASS + 1))
+else
+	echo "t_seccomp: open-read-only FAIL: status $st, want 1 and the line '$want'; got:"
+	sed 's/^/    vmm: /' "$vmm" | head -5
+	PROBE_FAIL=$((PROBE_FAIL + 1))
+fi
+rm -f /tmp/minivmm-seccomp-test
 
 # --no-seccomp: the hook that would have made the forbidden call is not reached.
 t0=$(date +%s%N)

@@ -657,9 +657,44 @@ TEST(clac_loop_exits_per_second)
 	CHECK(st.count[EMU_CLAC] == 0 || st.count[EMU_CLAC] == 10000);
 }
 
+/*
+ * An emulation failure whose instruction is, by the time minivmm looks,
+ * one KVM runs itself (another vCPU rewrote it: Linux's text_poke_bp) is
+ * handed back to KVM a few times for that address, then it is a failure.
+ */
+TEST(rewritten_instruction_is_handed_back_to_kvm_a_few_times)
+{
+	struct tvm t;
+	struct emu_stats st;
+	struct kvm_regs r;
+	char why[200] = "";
+
+	if (tvm_open(&t, g_base, g_base_end) < 0) {
+		printf("skip rewritten_instruction: %s\n", skip_reason);
+		skipped_count++;
+		tvm_close(&t);
+		return;
+	}
+	memset(&st, 0, sizeof(st));
+	t.mem[CODE] = 0xeb;	/* jmp $: KVM's own business */
+	t.mem[CODE + 1] = 0xfe;
+	for (int i = 0; i < EMU_RETRY_MAX; i++)
+		CHECK_EQ(emu_handle_failure(t.cpu, &t.gm, &st, why, sizeof(why)), 0);
+	CHECK_EQ(st.retried, EMU_RETRY_MAX);
+	CHECK_EQ(st.failures, 0);
+	CHECK_EQ(emu_handle_failure(t.cpu, &t.gm, &st, why, sizeof(why)), -1);
+	CHECK(strstr(why, "unknown instruction at rip 0x") != NULL);
+	CHECK(strstr(why, ": eb fe") != NULL);
+	CHECK_EQ(st.failures, 1);
+	/* Nothing was changed: RIP still at the instruction. */
+	CHECK_EQ(ioctl(t.cpu, KVM_GET_REGS, &r), 0);
+	CHECK_EQ(r.rip, CODE);
+	tvm_close(&t);
+}
+
 /* check.h's registry, with a main that also counts skipped cases. */
 struct test_case test_cases_[MAX_TESTS];
-int test_count_, test_failed_checks_;
+int test_count_, test_failed_checks_, test_skipped_;
 
 int main(void)
 {
