@@ -3,16 +3,21 @@
 # prints one closing line for the whole suite.  A program that exits
 # non-zero without such a line counts as one failure; "N skipped" is summed
 # too.  Usage: run-suite.sh LABEL PROGRAM...
+#
+# A script whose first lines say "suite: background" (the Linux boot, which
+# keeps one host core busy for many minutes while the other sits idle) is
+# started first and runs alongside the others; its output is shown and
+# counted when it ends.
 set -u
 label=$1; shift
 pass=0 fail=0 skip=0
-for t in "$@"; do
-	echo "=== $t"
-	out=$(mktemp)
-	"./$t" 2>&1 | tee "$out"
-	rc=${PIPESTATUS[0]}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# tally NAME OUTPUT_FILE EXIT_STATUS: adds one program's result line.
+tally() {
+	local t=$1 out=$2 rc=$3 line p f s
 	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
-	rm -f "$out"
 	if [ -n "$line" ]; then
 		p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
 		f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
@@ -24,6 +29,38 @@ for t in "$@"; do
 	else
 		echo "!!! $t printed no result line (exit $rc)"; fail=$((fail + 1))
 	fi
+}
+
+background=() foreground=()
+for t in "$@"; do
+	if head -n 5 "$t" 2>/dev/null | grep -aq 'suite: background'; then
+		background+=("$t")
+	else
+		foreground+=("$t")
+	fi
 done
+
+declare -A bg_pid
+for t in "${background[@]}"; do
+	n=$(basename "$t")
+	echo "=== $t (started in the background)"
+	("./$t" >"$tmp/$n.out" 2>&1; echo $? >"$tmp/$n.rc") &
+	bg_pid[$t]=$!
+done
+
+for t in "${foreground[@]}"; do
+	echo "=== $t"
+	"./$t" 2>&1 | tee "$tmp/out"
+	tally "$t" "$tmp/out" "${PIPESTATUS[0]}"
+done
+
+for t in "${background[@]}"; do
+	n=$(basename "$t")
+	wait "${bg_pid[$t]}"
+	echo "=== $t (background, done)"
+	cat "$tmp/$n.out"
+	tally "$t" "$tmp/$n.out" "$(cat "$tmp/$n.rc" 2>/dev/null || echo 1)"
+done
+
 echo "$label: $pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]

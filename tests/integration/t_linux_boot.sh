@@ -1,4 +1,5 @@
 #!/bin/bash
+# suite: background (a Linux boot takes many minutes; see tests/run-suite.sh)
 # Boots Debian's stock kernel (images/out/bzImage, from linux-image-amd64)
 # with the busybox initramfs from images/, two vCPUs and 512 MiB, the
 # payload decompressed on the host, and checks what that one boot shows.
