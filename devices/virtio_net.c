@@ -224,6 +224,36 @@ void vnet_ring_broken(struct virtio_net *n, unsigned q)
 	virtio_pci_needs_reset(n->vp);
 }
 
+void vnet_drain_queue(struct virtio_net *n, unsigned q,
+		      uint32_t (*one)(struct virtio_net *n, const struct vq_chain *c),
+		      void (*bad)(struct virtio_net *n))
+{
+	struct virtqueue *vq = virtio_pci_vq(n->vp, q);
+	bool used = false;
+	int r;
+
+	if (!virtio_pci_driver_ok(n->vp) || !vq->enabled)
+		return;
+	do {
+		while ((r = vq_pop(vq, &n->chain)) != 0) {
+			if (r == -EIO) {
+				bad(n);
+				vnet_ring_broken(n, q);
+				goto out;
+			}
+			used = true;
+			if (r < 0) {
+				bad(n);
+				continue;
+			}
+			vq_push(vq, n->chain.head, one(n, &n->chain));
+		}
+	} while (vq_enable_notify(vq));
+out:
+	if (used)
+		vnet_notify_guest(n, q);
+}
+
 void vnet_capture_flat(struct virtio_net *n, const uint8_t *frame, size_t len)
 {
 	if (n->pcap)

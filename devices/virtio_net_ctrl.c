@@ -132,30 +132,18 @@ static void ctrl_one(struct virtio_net *n, const struct vq_chain *c)
 	iov_from_buf(&c->iov[c->n_out], c->n_in, c->in_len - 1, &ack, 1);
 }
 
+static uint32_t ctrl_chain(struct virtio_net *n, const struct vq_chain *c)
+{
+	ctrl_one(n, c);
+	return c->n_in ? 1 : 0;	/* the ack byte, when there is one */
+}
+
+static void ctrl_bad_chain(struct virtio_net *n)
+{
+	n->st.ctrl_err++;
+}
+
 void vnet_ctrl_process(struct virtio_net *n)
 {
-	struct virtqueue *vq = virtio_pci_vq(n->vp, VNET_CTRLQ);
-	bool used = false;
-	int r;
-
-	if (!virtio_pci_driver_ok(n->vp) || !vq->enabled)
-		return;
-	do {
-		while ((r = vq_pop(vq, &n->chain)) != 0) {
-			if (r == -EIO) {
-				vnet_ring_broken(n, VNET_CTRLQ);
-				goto out;
-			}
-			used = true;
-			if (r < 0) {
-				n->st.ctrl_err++;
-				continue;
-			}
-			ctrl_one(n, &n->chain);
-			vq_push(vq, n->chain.head, n->chain.n_in ? 1 : 0);
-		}
-	} while (vq_enable_notify(vq));
-out:
-	if (used)
-		vnet_notify_guest(n, VNET_CTRLQ);
+	vnet_drain_queue(n, VNET_CTRLQ, ctrl_chain, ctrl_bad_chain);
 }

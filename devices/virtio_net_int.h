@@ -83,6 +83,17 @@ void vnet_notify_guest(struct virtio_net *n, unsigned q);
 /* The ring broke the rules: DEVICE_NEEDS_RESET (2.1.1). */
 void vnet_ring_broken(struct virtio_net *n, unsigned q);
 
+/*
+ * Drains queue q: each chain the ring gives goes to one(), which returns
+ * the length to put on the used ring; a chain that broke the rules goes to
+ * bad() instead and back with length 0; a ring that cannot be trusted any
+ * more stops the loop (vnet_ring_broken).  Then one notification, if the
+ * driver wants it.  Nothing happens before DRIVER_OK or on a disabled queue.
+ */
+void vnet_drain_queue(struct virtio_net *n, unsigned q,
+		      uint32_t (*one)(struct virtio_net *n, const struct vq_chain *c),
+		      void (*bad)(struct virtio_net *n));
+
 void vnet_tx_process(struct virtio_net *n);
 void vnet_rx_process(struct virtio_net *n);
 void vnet_rx_ready(struct virtio_net *n);

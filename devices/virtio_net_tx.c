@@ -122,39 +122,24 @@ static enum net_drop_reason tx_one(struct virtio_net *n,
 	return NET_DROP_NONE;
 }
 
+/* One transmit chain: sent, or dropped and counted by reason. */
+static uint32_t tx_chain(struct virtio_net *n, const struct vq_chain *c)
+{
+	enum net_drop_reason why = tx_one(n, c);
+
+	if (why != NET_DROP_NONE) {
+		n->st.tx_drops[why]++;
+		warn_guest("virtio-net: tx frame dropped: %s", net_drop_name[why]);
+	}
+	return 0;	/* 5.1.6.2.2: TX buffers go back with length 0. */
+}
+
+static void tx_bad_chain(struct virtio_net *n)
+{
+	n->st.tx_drops[NET_DROP_BAD_RING]++;
+}
+
 void vnet_tx_process(struct virtio_net *n)
 {
-	struct virtqueue *vq = virtio_pci_vq(n->vp, VNET_TXQ);
-	bool used = false;
-	int r;
-
-	if (!virtio_pci_driver_ok(n->vp) || !vq->enabled)
-		return;
-	do {
-		while ((r = vq_pop(vq, &n->chain)) != 0) {
-			enum net_drop_reason why;
-
-			if (r == -EIO) {
-				n->st.tx_drops[NET_DROP_BAD_RING]++;
-				vnet_ring_broken(n, VNET_TXQ);
-				goto out;
-			}
-			used = true;
-			if (r < 0) {
-				n->st.tx_drops[NET_DROP_BAD_RING]++;
-				continue;
-			}
-			why = tx_one(n, &n->chain);
-			if (why != NET_DROP_NONE) {
-				n->st.tx_drops[why]++;
-				warn_guest("virtio-net: tx frame dropped: %s",
-					   net_drop_name[why]);
-			}
-			/* 5.1.6.2.2: TX buffers go back with length 0. */
-			vq_push(vq, n->chain.head, 0);
-		}
-	} while (vq_enable_notify(vq));
-out:
-	if (used)
-		vnet_notify_guest(n, VNET_TXQ);
+	vnet_drain_queue(n, VNET_TXQ, tx_chain, tx_bad_chain);
 }
