@@ -5,6 +5,7 @@
  * own; the first problem ends the parse with one line naming the option.
  */
 #include "net/netspec.h"
+#include "net/tap.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -26,19 +27,6 @@ void net_spec_default(struct net_spec *ns)
 	slirp_spec_default(&ns->slirp);
 }
 
-/* Same rules as tap_open(): what the kernel takes as a name, literally. */
-static bool valid_ifname(const char *name)
-{
-	size_t len = strlen(name);
-
-	if (len == 0 || len >= IFNAMSIZ)
-		return false;
-	for (size_t i = 0; i < len; i++)
-		if (name[i] == '%' || name[i] == '/' || name[i] == ':' ||
-		    (unsigned char)name[i] <= ' ' || name[i] == 0x7f)
-			return false;
-	return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
-}
 
 static int fail(char *err, size_t errlen, const char *fmt, const char *a, const char *b)
 {
@@ -224,7 +212,7 @@ static int parse_kind(const char *item, struct net_spec *ns, char *err, size_t e
 	else if (strchr(item, '='))
 		return fail(err, errlen, "-net: expected slirp, none or a tap device "
 			    "name first, got '%s'%s", item, "");
-	if (!valid_ifname(name))
+	if (!tap_ifname_valid(name))
 		return fail(err, errlen, "-net: '%s' is not a valid tap device name "
 			    "(1 to 15 characters, no '/', ':', '%%' or spaces)%s", name, "");
 	ns->kind = NET_KIND_TAP;

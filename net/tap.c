@@ -292,16 +292,19 @@ static unsigned probe_rx_caps(int fd)
 	return caps;
 }
 
-static bool valid_ifname(const char *name)
+bool tap_ifname_valid(const char *name)
 {
 	size_t len = strlen(name);
 
 	if (len == 0 || len >= IFNAMSIZ)
 		return false;
-	/* '%' would make the kernel pick a name; '/' and spaces are invalid. */
+	/*
+	 * The kernel's dev_valid_name(): no '/', ':' or white space, not "."
+	 * or "..".  '%' would make it pick a name of its own.
+	 */
 	for (size_t i = 0; i < len; i++)
 		if (name[i] == '%' || name[i] == '/' || name[i] == ':' ||
-		    name[i] <= ' ' || name[i] == 0x7f)
+		    (unsigned char)name[i] <= ' ' || name[i] == 0x7f)
 			return false;
 	return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
@@ -315,7 +318,7 @@ struct net_backend *tap_open(const char *ifname, struct evloop *loop,
 	int fd, hdr_len = NET_HDR_LEN;
 	unsigned features = 0;
 
-	if (!valid_ifname(ifname)) {
+	if (!tap_ifname_valid(ifname)) {
 		snprintf(err, errlen, "tap '%s': not a valid interface name "
 			 "(1 to %d characters, no '/', ':', '%%' or spaces)",
 			 ifname, IFNAMSIZ - 1);

@@ -31,6 +31,7 @@
 #ifndef MINIVMM_NET_TAP_H
 #define MINIVMM_NET_TAP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,9 @@ struct tap_stats {
  * "tap0: cannot attach: Operation not permitted (need root or a tap owned
  * by you)".
  */
+/* True for a name the kernel takes literally as a network interface name. */
+bool tap_ifname_valid(const char *name);
+
 struct net_backend *tap_open(const char *ifname, struct evloop *loop,
 			     char *err, size_t errlen);
 

@@ -10,6 +10,7 @@
  * 10.0.2.15.
  */
 #include "check.h"
+#include "ref_csum.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -43,26 +44,6 @@ static uint16_t get16(const uint8_t *p)
 	return (uint16_t)(p[0] << 8 | p[1]);
 }
 
-/* Naive Internet checksum: 16-bit big-endian words summed, folded, negated. */
-static uint16_t ref_csum(const uint8_t *p, size_t len, uint64_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint64_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint64_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint64_t pseudo_sum(const uint8_t *ip, uint16_t l4len)
-{
-	uint64_t sum = 0;
-
-	for (int i = 12; i < 20; i += 2)
-		sum += (uint64_t)(ip[i] << 8 | ip[i + 1]);
-	return sum + ip[9] + l4len;
-}
 
 static long long ms_now(void)
 {
@@ -202,7 +183,7 @@ static size_t build_udp(uint8_t *f, const uint8_t dst_mac[6], const char *src,
 	put16(udp + 4, ulen);
 	put16(udp + 6, 0);
 	memcpy(udp + 8, payload, plen);
-	c = ref_csum(udp, ulen, pseudo_sum(f + 14, ulen));
+	c = ref_csum(udp, ulen, ref_pseudo4(f + 14, ulen));
 	put16(udp + 6, bad_csum ? (uint16_t)(c ^ 0x0a0a) : c);
 	return 14 + 20 + ulen;
 }
@@ -218,7 +199,7 @@ static bool ip_l4_csums_ok(const uint8_t *eth, size_t len)
 		return false;
 	if (ref_csum(ip, ihl, 0) != 0)
 		return false;
-	return ref_csum(ip + ihl, tot - ihl, pseudo_sum(ip, (uint16_t)(tot - ihl))) == 0;
+	return ref_csum(ip + ihl, tot - ihl, ref_pseudo4(ip, (uint16_t)(tot - ihl))) == 0;
 }
 
 static bool is_udp_to(const uint8_t *eth, size_t len, const void *arg)

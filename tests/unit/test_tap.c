@@ -10,6 +10,7 @@
  * summed in a 64-bit integer), not with net/csum.c.
  */
 #include "check.h"
+#include "ref_csum.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -179,26 +180,6 @@ static ssize_t recv_within(int s, void *buf, size_t len, int timeout_ms)
 
 /* ---- frames, built by hand ---- */
 
-/* Naive Internet checksum: 16-bit big-endian words summed, folded, negated. */
-static uint16_t ref_csum(const uint8_t *p, size_t len, uint64_t sum)
-{
-	for (size_t i = 0; i + 1 < len; i += 2)
-		sum += (uint64_t)(p[i] << 8 | p[i + 1]);
-	if (len & 1)
-		sum += (uint64_t)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (uint16_t)~sum;
-}
-
-static uint64_t pseudo_sum(const uint8_t *ip, uint16_t l4len)
-{
-	uint64_t sum = 0;
-
-	for (int i = 12; i < 20; i += 2)	/* source and destination */
-		sum += (uint64_t)(ip[i] << 8 | ip[i + 1]);
-	return sum + ip[9] + l4len;
-}
 
 static void put16(uint8_t *p, uint16_t v)
 {
@@ -242,7 +223,7 @@ static size_t build_udp(uint8_t *f, const uint8_t dst_mac[6], uint16_t dport,
 	for (size_t i = 0; i < payload; i++)
 		udp[8 + i] = (uint8_t)('a' + i % 26);
 	if (mode == CSUM_PARTIAL) {
-		uint64_t s = pseudo_sum(ip, udplen);
+		uint64_t s = ref_pseudo4(ip, udplen);
 		while (s >> 16)
 			s = (s & 0xffff) + (s >> 16);
 		put16(udp + 6, (uint16_t)s);	/* not negated: partial */
@@ -250,7 +231,7 @@ static size_t build_udp(uint8_t *f, const uint8_t dst_mac[6], uint16_t dport,
 		h->csum_start = 14 + 20;
 		h->csum_offset = 6;
 	} else {
-		uint16_t c = ref_csum(udp, udplen, pseudo_sum(ip, udplen));
+		uint16_t c = ref_csum(udp, udplen, ref_pseudo4(ip, udplen));
 		put16(udp + 6, mode == CSUM_WRONG ? (uint16_t)(c ^ 0x0101) : c);
 	}
 	return NET_HDR_LEN + 42 + payload;
@@ -461,7 +442,7 @@ TEST(rx_without_offloads_has_complete_checksum)
 	CHECK_MEM(eth, guest_mac, 6);
 	CHECK_MEM(eth + 6, mac, 6);
 	CHECK_EQ(ref_csum(ip, 20, 0), 0);
-	CHECK_EQ(ref_csum(ip + 20, 308, pseudo_sum(ip, 308)), 0);
+	CHECK_EQ(ref_csum(ip + 20, 308, ref_pseudo4(ip, 308)), 0);
 	CHECK_EQ(ip[20 + 8], 'A');
 	CHECK_EQ(tap_get_stats(be)->rx_frames >= 1, 1);
 out:
@@ -493,9 +474,9 @@ TEST(rx_with_csum_offload_delivers_partial_checksum)
 	CHECK_EQ(h->csum_offset, 6);
 	/* The field holds the pseudo-header sum: summing from csum_start
 	 * without the pseudo header and storing the result completes it. */
-	CHECK(ref_csum(ip + 20, 308, pseudo_sum(ip, 308)) != 0);
+	CHECK(ref_csum(ip + 20, 308, ref_pseudo4(ip, 308)) != 0);
 	put16(ip + 26, ref_csum(ip + 20, 308, 0));
-	CHECK_EQ(ref_csum(ip + 20, 308, pseudo_sum(ip, 308)), 0);
+	CHECK_EQ(ref_csum(ip + 20, 308, ref_pseudo4(ip, 308)), 0);
 out:
 	be->ops->free(be);
 }
