@@ -48,6 +48,9 @@ struct tap_stats {
 	uint64_t rx_too_big;	/* dropped: larger than the buffers offered */
 };
 
+/* True for a name the kernel takes literally as a network interface name. */
+bool tap_ifname_valid(const char *name);
+
 /*
  * Opens /dev/net/tun and attaches to tap device `ifname`; registers its fd
  * with `loop` (POLLIN, calls be->rx_ready while frames wait and rx is not
@@ -55,9 +58,6 @@ struct tap_stats {
  * "tap0: cannot attach: Operation not permitted (need root or a tap owned
  * by you)".
  */
-/* True for a name the kernel takes literally as a network interface name. */
-bool tap_ifname_valid(const char *name);
-
 struct net_backend *tap_open(const char *ifname, struct evloop *loop,
 			     char *err, size_t errlen);
 
