@@ -201,6 +201,8 @@ fi
 		echo
 	fi
 	[ -n "$plot" ] && echo "Plot of the packet path by frame size: [$(basename "$plot")]($(basename "$plot"))."
+	echo
+	echo "What limits each figure here, and what profiling found: [README.md](README.md)."
 } >"$md"
 
 cat "$tmp/table"
