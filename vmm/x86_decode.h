@@ -1,7 +1,7 @@
 /*
  * x86_decode.h - decodes the few x86 instructions minivmm carries out itself
  * when the host's KVM cannot emulate them (see docs in vmm/emulate.h and
- * /work/shared/HOST-KVM.md).
+ * docs/HOST-KVM.md).
  *
  * The decoder knows prefixes (66, 67, f2, f3, f0, segment overrides, REX,
  * a two-byte VEX for vldmxcsr/vstmxcsr), ModRM/SIB/disp8/disp32 and
