@@ -84,10 +84,15 @@ check-long: deps
 # bench-boot: a Linux boot under both (bench/boot.sh; 10-20 minutes here).
 .PHONY: bench bench-boot
 BENCH_BINS := $(B)/bench/exit.elf $(B)/bench/bench_csum
-$(B)/bench/exit.elf: bench/guest/exit.S bench/guest/exit.ld
+# Tiny PVH guests: bench/guest/exit.S, and tests/guests/*.S for the tests.
+GUEST_LD = $(CC) -I. -nostdlib -static -no-pie -Wl,--build-id=none \
+	-Wl,-T,bench/guest/exit.ld -Wl,-z,noexecstack
+$(B)/bench/exit.elf: bench/guest/exit.S bench/guest/exit.ld tests/guests/pvh_note.h
 	@mkdir -p $(dir $@)
-	$(CC) -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-T,bench/guest/exit.ld \
-		-Wl,-z,noexecstack -o $@ bench/guest/exit.S
+	$(GUEST_LD) -o $@ bench/guest/exit.S
+$(B)/tests/guests/%.elf: tests/guests/%.S bench/guest/exit.ld tests/guests/pvh_note.h
+	@mkdir -p $(dir $@)
+	$(GUEST_LD) -o $@ $<
 $(B)/bench/bench_csum: tests/bench/bench_csum.c net/csum.c net/csum.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ tests/bench/bench_csum.c net/csum.c

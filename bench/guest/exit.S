@@ -6,14 +6,7 @@
  * PCI for the probe.  Three 32-bit instructions in ring 0: on this host's
  * software KVM each is emulated, but three cost microseconds.
  */
-#define XEN_ELFNOTE_PHYS32_ENTRY 18
-
-	.section .note.Xen, "a"
-	.balign 4
-	.long 4, 4, XEN_ELFNOTE_PHYS32_ENTRY	/* namesz, descsz, type */
-	.asciz "Xen"
-	.balign 4
-	.long pvh_start32
+#include "tests/guests/pvh_note.h"
 
 	.text
 	.code32
