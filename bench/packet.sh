@@ -121,24 +121,11 @@ pkt_tcp() {
 	done
 }
 
-# pkt_peer TAG BIND [WRAP...]: tests/lib/probe.sh's probe_start_peer, but
-# with the peer's stream precomputed for $PKT_TCP_BYTES (its --warm), so
-# that no transfer waits for Python; sets PEER_UDP and PEER_TCP.
+# pkt_peer TAG BIND [WRAP...]: tests/lib/probe.sh's probe_start_peer with
+# the peer's stream precomputed for $PKT_TCP_BYTES (its --warm), so that no
+# transfer waits for Python; sets PEER_UDP and PEER_TCP.
 pkt_peer() {
-	local tag=$1 bind=$2 out=$PROBE_OUT/$1-peer.out i
-	shift 2
-	"$@" python3 "$PROBE_PEER" --bind "$bind" --timeout 3600 \
-		--warm "$PKT_TCP_BYTES" >"$out" 2>"$PROBE_OUT/$tag-peer.err" &
-	PROBE_PEER_PIDS+=($!)
-	for i in $(seq 600); do
-		if grep -q '^PEER' "$out" 2>/dev/null; then
-			read -r PEER_UDP PEER_TCP < <(sed -nE \
-				's/^PEER udp=([0-9]+) tcp=([0-9]+)/\1 \2/p' "$out")
-			return 0
-		fi
-		sleep 0.1
-	done
-	return 1
+	PROBE_PEER_TIMEOUT=3600 PROBE_PEER_WARM=$PKT_TCP_BYTES probe_start_peer "$@"
 }
 
 bench_packet() {

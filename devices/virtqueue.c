@@ -255,44 +255,40 @@ bool vq_enable_notify(struct virtqueue *vq)
 	return ld16(vq->avail + 2) != vq->last_avail;
 }
 
-size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t off,
-		  void *buf, size_t len)
+/* Copies between buf and the bytes of iov from offset off on (to_iov: into iov). */
+static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off,
+		       uint8_t *buf, size_t len, bool to_iov)
 {
 	size_t done = 0;
 
 	for (unsigned i = 0; i < n && done < len; i++) {
 		size_t l = iov[i].iov_len, k;
+		uint8_t *p = (uint8_t *)iov[i].iov_base;
 
 		if (off >= l) {
 			off -= l;
 			continue;
 		}
 		k = l - off < len - done ? l - off : len - done;
-		memcpy((uint8_t *)buf + done, (uint8_t *)iov[i].iov_base + off,
-		       k);
+		if (to_iov)
+			memcpy(p + off, buf + done, k);
+		else
+			memcpy(buf + done, p + off, k);
 		done += k;
 		off = 0;
 	}
 	return done;
 }
 
+size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t off,
+		  void *buf, size_t len)
+{
+	return iov_copy(iov, n, off, buf, len, false);
+}
+
 size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t off,
 		    const void *buf, size_t len)
 {
-	size_t done = 0;
-
-	for (unsigned i = 0; i < n && done < len; i++) {
-		size_t l = iov[i].iov_len, k;
-
-		if (off >= l) {
-			off -= l;
-			continue;
-		}
-		k = l - off < len - done ? l - off : len - done;
-		memcpy((uint8_t *)iov[i].iov_base + off,
-		       (const uint8_t *)buf + done, k);
-		done += k;
-		off = 0;
-	}
-	return done;
+	/* iov_copy only reads buf when copying into iov. */
+	return iov_copy(iov, n, off, (uint8_t *)(uintptr_t)buf, len, true);
 }

@@ -74,14 +74,18 @@ probe_cleanup() {
 
 # Starts a peer bound to $2, its output in $PROBE_OUT/$1-peer.*, and waits
 # for its "PEER udp=N tcp=N" line.  Any further arguments wrap the command
-# (they must exec it, so the pid is the peer's own).
+# (they must exec it, so the pid is the peer's own).  PROBE_PEER_TIMEOUT
+# (seconds the peer lives, 600) and PROBE_PEER_WARM (bytes of its TCP
+# stream to precompute, none) may be set for one call; the benchmarks do.
 probe_start_peer() {
-	local tag=$1 bind=$2 out=$PROBE_OUT/$1-peer.out i
+	local tag=$1 bind=$2 out=$PROBE_OUT/$1-peer.out i warm=()
 	shift 2
-	"$@" python3 "$PROBE_PEER" --bind "$bind" --timeout 600 \
-		>"$out" 2>"$PROBE_OUT/$tag-peer.err" &
+	[ -n "${PROBE_PEER_WARM:-}" ] && warm=(--warm "$PROBE_PEER_WARM")
+	"$@" python3 "$PROBE_PEER" --bind "$bind" --timeout "${PROBE_PEER_TIMEOUT:-600}" \
+		"${warm[@]}" >"$out" 2>"$PROBE_OUT/$tag-peer.err" &
 	PROBE_PEER_PIDS+=($!)
-	for i in $(seq 150); do
+	# Up to 60 s: precomputing a large stream takes Python a while.
+	for i in $(seq 600); do
 		if grep -q '^PEER' "$out" 2>/dev/null; then
 			read -r PEER_UDP PEER_TCP < <(sed -nE \
 				's/^PEER udp=([0-9]+) tcp=([0-9]+)/\1 \2/p' "$out")
