@@ -353,23 +353,36 @@ static void udp_echo_rx(uint32_t src, uint16_t sport, uint16_t dport,
 	ue.bad = n != ue.len || memcmp(d + 4, want, n - 4);
 }
 
+/*
+ * What every traffic check needs: the peer's port (`arg` names the missing
+ * command-line word), CSUM when it sends partial checksums, and an address.
+ * Reports the skip or the failure and returns false when one is missing.
+ */
+static bool traffic_ready(const char *name, uint16_t port, const char *arg,
+			  enum tx_csum mode)
+{
+	if (!port) {
+		result(name, -1, arg);
+		return false;
+	}
+	if (mode == TX_CSUM_PARTIAL && !vnet_has(VIRTIO_NET_F_CSUM)) {
+		result(name, -1, "CSUM not negotiated");
+		return false;
+	}
+	if (!have_ip) {
+		result(name, 0, "no address");
+		return false;
+	}
+	return true;
+}
+
 static void check_udp(const char *name, enum tx_csum mode)
 {
 	uint8_t buf[1472];
 	unsigned ok = 0, lost = 0, bad = 0;
 
-	if (!opt.udp) {
-		result(name, -1, "no udp= port");
+	if (!traffic_ready(name, opt.udp, "no udp= port", mode))
 		return;
-	}
-	if (mode == TX_CSUM_PARTIAL && !vnet_has(VIRTIO_NET_F_CSUM)) {
-		result(name, -1, "CSUM not negotiated");
-		return;
-	}
-	if (!have_ip) {
-		result(name, 0, "no address");
-		return;
-	}
 	net_set_udp_handler(udp_echo_rx);
 	uint64_t t0 = now_ms();
 	for (uint32_t k = 0; k < opt.udpcount; k++) {
@@ -466,14 +479,8 @@ static void check_tcp_get(void)
 	static const struct tcp_ops ops = { req_fill, get_deliver };
 	struct tcp_result r;
 
-	if (!opt.tcp) {
-		result("tcp_get", -1, "no tcp= port");
+	if (!traffic_ready("tcp_get", opt.tcp, "no tcp= port", TX_CSUM_FULL))
 		return;
-	}
-	if (!have_ip) {
-		result("tcp_get", 0, "no address");
-		return;
-	}
 	reset_tx();
 	tx.put_hdr_len = (size_t)snprintf(tx.put_hdr, sizeof(tx.put_hdr), "GET %lu\n",
 					  (unsigned long)opt.bytes);
@@ -508,22 +515,12 @@ static void check_tcp_put(const char *name, enum tx_csum mode, bool tso)
 	struct tcp_result r;
 	uint8_t buf[4096];
 
-	if (!opt.tcp) {
-		result(name, -1, "no tcp= port");
-		return;
-	}
 	if (tso && !vnet_has(VIRTIO_NET_F_HOST_TSO4)) {
 		result(name, -1, "HOST_TSO4 not negotiated");
 		return;
 	}
-	if (mode == TX_CSUM_PARTIAL && !vnet_has(VIRTIO_NET_F_CSUM)) {
-		result(name, -1, "CSUM not negotiated");
+	if (!traffic_ready(name, opt.tcp, "no tcp= port", mode))
 		return;
-	}
-	if (!have_ip) {
-		result(name, 0, "no address");
-		return;
-	}
 	reset_tx();
 	uint64_t want = FNV64_INIT;
 	for (uint64_t off = 0; off < opt.bytes; off += sizeof(buf)) {
