@@ -22,13 +22,15 @@ LOG=build/linux-boot.log
 # host-specific ones (noxsave, clearcpuid=...) on a software KVM.
 # preempt=full lets stop_machine preempt a long init work item instead of
 # stalling the other CPU; nowatchdog drops the soft-lockup reports such slow
-# ring-0 code provokes.  initcall_blacklist skips three initcalls that an
-# initcall_debug boot here showed cost minutes and only check the kernel
-# itself: ftrace's scan of its 40,000 records for weak functions (about 7
-# minutes, holding ftrace_lock, which init_kprobe_trace then waits for),
-# and the kdf108 and BLAKE2s self-tests that cryptomgr.notests leaves on.
+# ring-0 code provokes.  initcall_blacklist skips initcalls that boots
+# here with initcall_debug showed cost minutes and that a test boot does
+# not need: two background jobs of the tracing code that hold locks
+# init_kprobe_trace then waits on for about 7 minutes (ftrace's scan of
+# its 40,000 records for weak functions, and trace_eval_init's rewrite of
+# every trace event's format), and the kdf108 and BLAKE2s self-tests that
+# cryptomgr.notests leaves on.
 ARGS="cryptomgr.notests mitigations=off audit=0 rodata=off preempt=full nowatchdog"
-ARGS="$ARGS initcall_blacklist=ftrace_check_for_weak_functions,crypto_kdf108_init,blake2s_mod_init"
+ARGS="$ARGS initcall_blacklist=ftrace_check_for_weak_functions,trace_eval_init,crypto_kdf108_init,blake2s_mod_init"
 
 if ! have_kvm; then
 	skip linux_boot "no usable /dev/kvm"
