@@ -10,6 +10,7 @@
 #ifndef MINIVMM_FAKE_GUEST_H
 #define MINIVMM_FAKE_GUEST_H
 
+#include <linux/virtio_pci.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +159,17 @@ static inline void fg_mmio_write(struct fake_guest *g, uint64_t addr,
 				 unsigned len, uint64_t val)
 {
 	fg_io(g, BUS_MMIO, addr, len, true, val);
+}
+
+/* The 64 feature bits a virtio-pci device at BAR address bar offers, read as a driver does. */
+static inline uint64_t fg_virtio_offered(struct fake_guest *g, uint64_t bar)
+{
+	uint64_t f;
+
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_DFSELECT, 4, 0);
+	f = fg_mmio_read(g, bar + VIRTIO_PCI_COMMON_DF, 4);
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_DFSELECT, 4, 1);
+	return f | fg_mmio_read(g, bar + VIRTIO_PCI_COMMON_DF, 4) << 32;
 }
 
 /* ---- a driver's side of a split ring ---- */

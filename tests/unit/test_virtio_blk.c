@@ -71,10 +71,7 @@ static struct env *env_new(bool ro, uint64_t accept, unsigned tail)
 		abort();
 	}
 	e->bar = fg_cfg_read(e->g, 1, PCI_BASE_ADDRESS_0, 4) & ~0xfu;
-	wr(e, VIRTIO_PCI_COMMON_DFSELECT, 4, 0);
-	e->offered = rd(e, VIRTIO_PCI_COMMON_DF, 4);
-	wr(e, VIRTIO_PCI_COMMON_DFSELECT, 4, 1);
-	e->offered |= rd(e, VIRTIO_PCI_COMMON_DF, 4) << 32;
+	e->offered = fg_virtio_offered(e->g, e->bar);
 	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 1);
 	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 3);
 	wr(e, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);

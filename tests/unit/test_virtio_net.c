@@ -178,11 +178,7 @@ static struct tenv *tenv_opts(unsigned tx_caps, unsigned rx_caps,
 	if (!e->n)
 		abort();
 	e->bar = fg_cfg_read(e->g, 1, PCI_BASE_ADDRESS_0, 4) & ~0xfu;
-	/* The offer, read the way a driver reads it. */
-	wr(e, VIRTIO_PCI_COMMON_DFSELECT, 4, 0);
-	e->offered = rd(e, VIRTIO_PCI_COMMON_DF, 4);
-	wr(e, VIRTIO_PCI_COMMON_DFSELECT, 4, 1);
-	e->offered |= rd(e, VIRTIO_PCI_COMMON_DF, 4) << 32;
+	e->offered = fg_virtio_offered(e->g, e->bar);
 	return e;
 }
 
