@@ -52,7 +52,7 @@ expect_in linux_unpacked_initramfs 'Freeing initrd memory|Trying to unpack rootf
 expect_in linux_run_init 'Run /init as init process' "$LOG"
 
 if software_kvm; then
-	skip linux_userspace_markers "this host's KVM is software (no vmx/svm): a guest's syscall does not enter ring 0, so /init cannot run (shared HOST-KVM.md); the markers are checked where KVM is hardware-backed"
+	skip linux_userspace_markers "this host's KVM is software (no vmx/svm): a guest's syscall does not enter ring 0, so /init cannot run (docs/HOST-KVM.md); the markers are checked where KVM is hardware-backed"
 	# The fallback's counts, printed at exit with -v.
 	expect_in emulation_fallback_counts 'exits: io [0-9]+, mmio [0-9]+, emulation fallback [0-9]+' "$LOG"
 else
