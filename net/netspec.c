@@ -117,6 +117,24 @@ static int parse_path(const char *key, const char *val, char *out, char *err,
 	return 0;
 }
 
+/* A DHCP boot file name: it goes into a fixed 128-byte field of every reply. */
+static int parse_bootfile(const char *val, char *out, char *err, size_t errlen)
+{
+	size_t n = strlen(val);
+
+	if (n == 0)
+		return fail(err, errlen, "-net: bootfile: expected a file name or URL%s%s", "", "");
+	if (n > SLIRP_BOOTFILE_MAX)
+		return fail(err, errlen, "-net: bootfile: longer than %s characters (BOOTP's "
+			    "file field)%s", "127", "");
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)val[i] <= ' ' || (unsigned char)val[i] >= 0x7f)
+			return fail(err, errlen, "-net: bootfile: only printable characters, "
+				    "no spaces%s%s", "", "");
+	memcpy(out, val, n + 1);
+	return 0;
+}
+
 /* "ADDR:PORT" with ADDR empty (= dflt) or dotted IPv4; PORT 1..65535. */
 static int parse_addr_port(char *s, const char *dflt, struct in_addr *addr,
 			   uint16_t *port, char *err, size_t errlen)
@@ -225,7 +243,7 @@ static int parse_option(char *item, struct net_spec *ns, bool *tso_given,
 {
 	static const char *const known[] = {
 		"mac", "csum", "tso", "mrg_rxbuf", "event_idx", "indirect",
-		"queue_size", "pcap", "romfile", "hostfwd", "ipv6",
+		"queue_size", "pcap", "romfile", "hostfwd", "ipv6", "bootfile",
 	};
 	char *eq = strchr(item, '=');
 	const char *key = item, *val;
@@ -260,11 +278,14 @@ static int parse_option(char *item, struct net_spec *ns, bool *tso_given,
 		return parse_path(key, val, ns->pcap, err, errlen);
 	if (strcmp(key, "romfile") == 0)
 		return parse_path(key, val, ns->romfile, err, errlen);
-	if (strcmp(key, "hostfwd") == 0 || strcmp(key, "ipv6") == 0) {
+	if (strcmp(key, "hostfwd") == 0 || strcmp(key, "ipv6") == 0 ||
+	    strcmp(key, "bootfile") == 0) {
 		if (ns->kind != NET_KIND_SLIRP)
 			return fail(err, errlen, "-net: %s: only for slirp%s", key, "");
 		if (key[0] == 'h')
 			return parse_hostfwd(val, &ns->slirp, err, errlen);
+		if (key[0] == 'b')
+			return parse_bootfile(val, ns->slirp.bootfile, err, errlen);
 		return parse_onoff(key, val, &ns->slirp.ipv6, err, errlen);
 	}
 	return fail(err, errlen, "-net: unknown option '%s'%s", key, "");

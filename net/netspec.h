@@ -29,6 +29,9 @@
  *                           HOSTADDR defaults to 127.0.0.1, GUESTADDR to
  *                           10.0.2.15, the protocol to tcp)
  *   ipv6=on|off             also offer fec0::/64; default on
+ *   bootfile=NAME           boot file name in DHCP replies (a URL for iPXE,
+ *                           e.g. http://10.0.2.2:8000/boot.ipxe); at most
+ *                           127 printable characters, no spaces
  *
  * A later option overrides an earlier one, except hostfwd, which adds.
  * Errors are one line starting "-net: ", e.g. "-net: unknown option 'foo'".

@@ -442,6 +442,7 @@ struct net_backend *slirp_backend_create(struct evloop *loop,
 	cfg.if_mtu = SLIRP_MTU;
 	cfg.if_mru = SLIRP_MTU;
 	cfg.enable_emu = false;		/* libslirp: "not safe" */
+	cfg.bootfile = spec->bootfile[0] ? spec->bootfile : NULL;
 	s->slirp = slirp_new(&cfg, &slirp_callbacks, s);
 	if (!s->slirp) {
 		snprintf(err, errlen, "slirp: cannot create the network stack");

@@ -13,6 +13,11 @@
  * guest port is not exposed to the network unless the rule names an address
  * such as 0.0.0.0.
  *
+ * bootfile names a boot file in every DHCP reply (BOOTP's file field), as
+ * QEMU's bootfile= does: network boot firmware such as iPXE fetches it
+ * after its lease, and for iPXE it may be a URL (http://10.0.2.2:PORT/...
+ * reaches a server on the host's loopback).  There is no TFTP server.
+ *
  * Offloads: none (tx_caps = rx_caps = 0).  libslirp verifies every checksum
  * and drops frames with bad ones, so the device completes NEEDS_CSUM and
  * segments GSO frames (net/offload.h) before send(); frames slirp emits have
@@ -42,8 +47,12 @@ struct slirp_hostfwd {
 
 #define SLIRP_MAX_HOSTFWD 16
 
+/* BOOTP's file field is 128 bytes, NUL included (RFC 951). */
+#define SLIRP_BOOTFILE_MAX 127
+
 struct slirp_spec {
 	bool ipv6;			/* also offer fec0::/64 (default on) */
+	char bootfile[SLIRP_BOOTFILE_MAX + 1];	/* DHCP boot file name; "" = none */
 	unsigned nhostfwd;
 	struct slirp_hostfwd hostfwd[SLIRP_MAX_HOSTFWD];
 };

@@ -13,7 +13,7 @@ libzstd-dev zlib1g-dev liblz4-dev"
 # peer the benchmarks compare with, and the network tools tests drive.
 # clang + libclang-rt: make fuzz; cppcheck, clang-tidy: the static checkers.
 GUEST="linux-image-amd64 busybox-static cpio seabios ipxe ipxe-qemu
-qemu-system-x86 iproute2 dnsmasq-base tcpdump tshark python3 clang
+qemu-system-x86 iproute2 dnsmasq-base tcpdump tshark python3 curl clang
 libclang-rt-14-dev
 cppcheck clang-tidy"
 # make bench: the packet-path plot (bench/report.sh).

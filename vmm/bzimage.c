@@ -38,8 +38,14 @@ enum payload_format payload_detect(const uint8_t *p, size_t len)
 	return PAYLOAD_UNKNOWN;
 }
 
-int bzimage_parse(const uint8_t *image, size_t len, struct bzimage *bz,
-		  char *err, size_t errlen)
+/*
+ * Fields a protocol version does not have are bytes of setup code, so they
+ * are read only from the version that added them, with the boot protocol's
+ * defaults before that (Documentation/arch/x86/boot.rst, "Details of
+ * header fields").
+ */
+int bzimage_parse_header(const uint8_t *image, size_t len, struct bzimage *bz,
+			 char *err, size_t errlen)
 {
 	struct setup_header h;
 	unsigned setup_sects;
@@ -56,15 +62,14 @@ int bzimage_parse(const uint8_t *image, size_t len, struct bzimage *bz,
 		snprintf(err, errlen, "not a Linux bzImage (no boot signature)");
 		return -1;
 	}
-	/* 2.12: xloadflags with the 64-bit entry; 2.08: payload fields. */
-	if (h.version < 0x020c) {
-		snprintf(err, errlen, "boot protocol %u.%02u is too old "
-			 "(need 2.12 for the 64-bit entry)",
+	/* 2.02: cmd_line_ptr, which every loader here fills in. */
+	if (h.version < 0x0202) {
+		snprintf(err, errlen, "boot protocol %u.%02u is too old (need 2.02)",
 			 h.version >> 8, h.version & 0xff);
 		return -1;
 	}
-	if (!(h.xloadflags & 1 /* XLF_KERNEL_64 */)) {
-		snprintf(err, errlen, "kernel has no 64-bit entry point");
+	if (!(h.loadflags & LOADED_HIGH)) {
+		snprintf(err, errlen, "a zImage (loaded below 1 MiB) is not supported");
 		return -1;
 	}
 	setup_sects = h.setup_sects ? h.setup_sects : 4;
@@ -77,14 +82,40 @@ int bzimage_parse(const uint8_t *image, size_t len, struct bzimage *bz,
 	bz->version = h.version;
 	bz->pm = image + bz->setup_size;
 	bz->pm_len = len - bz->setup_size;
-	bz->pref_address = h.pref_address;
-	bz->init_size = h.init_size;
-	bz->kernel_alignment = h.kernel_alignment;
-	bz->cmdline_size = h.cmdline_size;
-	bz->initrd_addr_max = h.initrd_addr_max;
-	bz->xloadflags = h.xloadflags;
-	bz->relocatable = h.relocatable_kernel;
+	bz->initrd_addr_max = h.version >= 0x0203 ? h.initrd_addr_max : 0x37ffffff;
+	bz->kernel_alignment = h.version >= 0x0205 ? h.kernel_alignment : 0;
+	bz->relocatable = h.version >= 0x0205 ? h.relocatable_kernel : 0;
+	bz->cmdline_size = h.version >= 0x0206 ? h.cmdline_size : 255;
+	if (h.version >= 0x020a) {
+		bz->pref_address = h.pref_address;
+		bz->init_size = h.init_size;
+	}
+	if (h.version >= 0x020c)
+		bz->xloadflags = h.xloadflags;
+	return 0;
+}
 
+int bzimage_parse(const uint8_t *image, size_t len, struct bzimage *bz,
+		  char *err, size_t errlen)
+{
+	struct setup_header h;
+
+	if (bzimage_parse_header(image, len, bz, err, errlen) < 0)
+		return -1;
+	/* 2.12: xloadflags with the 64-bit entry; 2.08: payload fields. */
+	if (bz->version < 0x020c) {
+		snprintf(err, errlen, "boot protocol %u.%02u is too old "
+			 "(need 2.12 for the 64-bit entry)",
+			 bz->version >> 8, bz->version & 0xff);
+		return -1;
+	}
+	if (!(bz->xloadflags & 1 /* XLF_KERNEL_64 */)) {
+		snprintf(err, errlen, "kernel has no 64-bit entry point");
+		return -1;
+	}
+	memset(&h, 0, sizeof(h));
+	memcpy(&h, image + SETUP_HDR_OFF, sizeof(h) < len - SETUP_HDR_OFF ?
+	       sizeof(h) : len - SETUP_HDR_OFF);
 	if (h.payload_offset >= bz->pm_len || h.payload_length < 4 ||
 	    h.payload_length > bz->pm_len - h.payload_offset) {
 		snprintf(err, errlen, "payload (offset %u, length %u) outside the "

@@ -41,6 +41,16 @@ struct bzimage {
 int bzimage_parse(const uint8_t *image, size_t len, struct bzimage *bz,
 		  char *err, size_t errlen);
 
+/*
+ * The setup header alone, for firmware boots, where the kernel's own
+ * real-mode setup code runs (any protocol from 2.02 on, loaded high, such
+ * as iPXE's ipxe.lkrn at 2.07).  Fills setup_size, pm, pm_len and the
+ * header fields the version has (boot protocol defaults for the others);
+ * payload fields stay empty.
+ */
+int bzimage_parse_header(const uint8_t *image, size_t len, struct bzimage *bz,
+			 char *err, size_t errlen);
+
 enum payload_format payload_detect(const uint8_t *p, size_t len);
 
 #endif

@@ -34,6 +34,7 @@ struct emu_cpu {
 	struct emu_fault fault;
 	char why[160];		/* reason when a step returns EMU_FAIL */
 	bool unknown_insn;	/* EMU_FAIL because the bytes at RIP are not ours */
+	bool misplaced_frame;	/* iret took a frame from where this host's KVM put it */
 };
 
 /* Results of the emulator's steps. */

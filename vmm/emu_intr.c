@@ -211,10 +211,63 @@ static int pop_legacy(struct emu_cpu *c, uint32_t *sp, unsigned opsize, uint32_t
 	return EMU_OK;
 }
 
+/*
+ * Whether eip, sel and fl could be an interrupt frame this iret may return
+ * through: a present code segment in the GDT that the return's privilege
+ * rules accept, EIP inside it, and EFLAGS with bit 1 set and its reserved
+ * bits (3, 5, 15, 22-31) clear.  Reads the GDT without raising anything.
+ */
+static bool frame_plausible(struct emu_cpu *c, uint32_t eip, uint32_t sel, uint32_t fl)
+{
+	struct emu_fault saved = c->fault;
+	struct kvm_segment cs;
+	unsigned rpl = sel & 3, cpl = emu_cpl(c);
+	uint64_t d;
+	bool ok;
+
+	if ((sel & 0xffff) != sel || (sel & ~3u) == 0 || (sel & 4) ||
+	    (sel | 7) > c->sregs.gdt.limit)
+		return false;
+	ok = emu_read_linear(c, c->sregs.gdt.base + (sel & ~7u), &d, 8, EMU_ACC_SV) == EMU_OK;
+	c->fault = saved;
+	if (!ok)
+		return false;
+	descriptor_to_segment(d, sel, &cs);
+	if (!cs.s || !(cs.type & 8) || !cs.present || rpl < cpl ||
+	    ((cs.type & 4) ? cs.dpl > rpl : cs.dpl != rpl))
+		return false;
+	return eip <= cs.limit && (fl & 2) && !(fl & 0xffc08028u);
+}
+
+/*
+ * This host's KVM pushes a 32-bit protected-mode interrupt frame at the
+ * linear address ESP, leaving out the SS base (measured with a two-line
+ * guest: docs/HOST-KVM.md).  Flat guests never notice; iPXE, whose stack
+ * segment is based at its relocation offset, returns through stale stack
+ * words and dies.  So when SS has a base and the words where the frame
+ * belongs are not a frame this iret could take, but the words at linear
+ * ESP are, the frame is taken from there and counted.  A frame that guest
+ * software built itself is where the SDM says, and is found first.
+ */
+static bool misplaced_frame(struct emu_cpu *c, unsigned opsize, uint32_t eip, uint32_t sel,
+			    uint32_t fl, uint32_t frame[3])
+{
+	struct emu_fault saved = c->fault;
+	uint32_t sp = (uint32_t)c->regs.rsp;
+	bool ok;
+
+	if (opsize != 4 || c->sregs.ss.base == 0 || !c->sregs.ss.db ||
+	    frame_plausible(c, eip, sel, fl))
+		return false;
+	ok = emu_read_linear(c, sp, frame, 12, 0) == EMU_OK;
+	c->fault = saved;
+	return ok && frame_plausible(c, frame[0], frame[1], frame[2]);
+}
+
 int emu_iret_legacy(struct emu_cpu *c, unsigned opsize)
 {
 	unsigned cpl = emu_cpl(c);
-	uint32_t sp = (uint32_t)c->regs.rsp, eip, sel, fl, new_sp = 0, new_ss = 0;
+	uint32_t sp = (uint32_t)c->regs.rsp, eip, sel, fl, new_sp = 0, new_ss = 0, frame[3];
 	struct kvm_segment cs, ss;
 	uint64_t changeable;
 	int r;
@@ -226,6 +279,12 @@ int emu_iret_legacy(struct emu_cpu *c, unsigned opsize)
 	if ((r = pop_legacy(c, &sp, opsize, &eip)) || (r = pop_legacy(c, &sp, opsize, &sel)) ||
 	    (r = pop_legacy(c, &sp, opsize, &fl)))
 		return r;
+	if (misplaced_frame(c, opsize, eip, sel, fl, frame)) {
+		eip = frame[0];
+		sel = frame[1];
+		fl = frame[2];
+		c->misplaced_frame = true;
+	}
 	if (opsize == 4 && (fl & X86_FL_VM)) {
 		snprintf(c->why, sizeof(c->why), "iret: return to virtual-8086 mode not supported");
 		return EMU_FAIL;

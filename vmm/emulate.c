@@ -18,8 +18,12 @@ int emu_step(struct emu_cpu *c, struct emu_stats *stats,
 {
 	struct x86_insn insn;
 	uint64_t rip = c->regs.rip;
-	int r = emu_fetch_decode(c, &insn);
-	bool decoded = r == EMU_OK;
+	int r;
+	bool decoded;
+
+	c->misplaced_frame = false;
+	r = emu_fetch_decode(c, &insn);
+	decoded = r == EMU_OK;
 
 	if (r == EMU_OK && x86_class_uses_fpu(insn.cls) && !c->fpu_valid) {
 		if (!load_fpu || load_fpu(c, opaque) < 0) {
@@ -31,8 +35,10 @@ int emu_step(struct emu_cpu *c, struct emu_stats *stats,
 	}
 	if (r == EMU_OK) {
 		r = emu_execute(c, &insn);
-		if (r == EMU_OK && stats)
+		if (r == EMU_OK && stats) {
 			stats->count[insn.cls]++;
+			stats->misplaced_frames += c->misplaced_frame;
+		}
 	}
 	if (r == EMU_EXCEPTION) {
 		if (stats)
@@ -206,6 +212,16 @@ int emu_handle_failure(int vcpu_fd, const struct guest_mem *mem, struct emu_stat
 	return 0;
 }
 
+void emu_stats_add(struct emu_stats *total, const struct emu_stats *one)
+{
+	for (int i = 0; i < EMU_N_CLASSES; i++)
+		total->count[i] += one->count[i];
+	total->faults += one->faults;
+	total->failures += one->failures;
+	total->retried += one->retried;
+	total->misplaced_frames += one->misplaced_frames;
+}
+
 void emu_stats_print(const struct emu_stats *stats, FILE *out)
 {
 	for (int i = 0; i < EMU_N_CLASSES; i++)
@@ -215,6 +231,8 @@ void emu_stats_print(const struct emu_stats *stats, FILE *out)
 		fprintf(out, "emulated: %-20s %lu\n", "faults delivered", stats->faults);
 	if (stats->failures)
 		fprintf(out, "emulated: %-20s %lu\n", "failures", stats->failures);
+	if (stats->misplaced_frames)
+		fprintf(out, "emulated: %-20s %lu\n", "iret frames at ESP", stats->misplaced_frames);
 	if (stats->retried)
 		fprintf(out, "emulated: %-20s %lu\n", "handed back to KVM", stats->retried);
 }

@@ -29,6 +29,7 @@ struct emu_stats {
 	unsigned long faults;			/* guest exceptions delivered instead */
 	unsigned long failures;			/* exits that could not be handled */
 	unsigned long retried;			/* resumed for KVM to try again */
+	unsigned long misplaced_frames;		/* iret frames found at linear ESP (emu_intr.c) */
 	uint64_t retry_rip;			/* where the current retries are */
 	unsigned retry_run;			/* how many in a row there */
 };
@@ -55,6 +56,9 @@ int emu_handle_failure(int vcpu_fd, const struct guest_mem *mem, struct emu_stat
  */
 int emu_step(struct emu_cpu *c, struct emu_stats *stats,
 	     int (*load_fpu)(struct emu_cpu *c, void *opaque), void *opaque);
+
+/* Adds one vCPU's counters to a total (the exit summary). */
+void emu_stats_add(struct emu_stats *total, const struct emu_stats *one);
 
 /* Prints "emulated: <name> <count>" lines for the non-zero counts (for -v). */
 void emu_stats_print(const struct emu_stats *stats, FILE *out);

@@ -122,7 +122,7 @@ static void cfg_check(int r, const char *what)
 static void add_linux(struct vm *vm, struct fw_cfg *cfg,
 		      const struct firmware_opts *fo)
 {
-	size_t klen, ilen = 0, rlen, clen = strlen(fo->cmdline) + 1;
+	size_t klen, ilen = 0, rlen, clen;
 	uint8_t *k = hostfile_load("-k", fo->kernel, FILE_MAX, &klen), *initrd = NULL, *rom;
 	const char *rom_path = fo->linuxboot_rom ? fo->linuxboot_rom
 						 : LINUXBOOT_DMA_ROM;
@@ -130,10 +130,14 @@ static void add_linux(struct vm *vm, struct fw_cfg *cfg,
 	char err[256];
 	uint32_t initrd_max, initrd_addr = 0;
 	uint64_t low = memmap_low_ram(vm->ram_size);
+	const char *cmdline;
 
-	if (bzimage_parse(k, klen, &bz, err, sizeof(err)) < 0)
+	if (bzimage_parse_header(k, klen, &bz, err, sizeof(err)) < 0)
 		die("-k %s: %s (with --firmware only a bzImage can be booted)",
 		    fo->kernel, err);
+	cmdline = bz.version >= 0x020c ? fo->cmdline :
+		  fo->plain_cmdline ? fo->plain_cmdline : "";
+	clen = strlen(cmdline) + 1;
 	if (bz.cmdline_size && clen - 1 > bz.cmdline_size)
 		die("-a: command line is %zu bytes, the kernel takes at most %u",
 		    clen - 1, bz.cmdline_size);
@@ -166,7 +170,7 @@ static void add_linux(struct vm *vm, struct fw_cfg *cfg,
 	cfg_check(fw_cfg_add_bytes(cfg, FW_CFG_INITRD_DATA, initrd, ilen), "initrd");
 	cfg_check(fw_cfg_add_u32(cfg, FW_CFG_CMDLINE_ADDR, LINUX_CMDLINE_ADDR), "cmdline");
 	cfg_check(fw_cfg_add_u32(cfg, FW_CFG_CMDLINE_SIZE, (uint32_t)clen), "cmdline");
-	cfg_check(fw_cfg_add_bytes(cfg, FW_CFG_CMDLINE_DATA, fo->cmdline, clen), "cmdline");
+	cfg_check(fw_cfg_add_bytes(cfg, FW_CFG_CMDLINE_DATA, cmdline, clen), "cmdline");
 	free(k);
 	free(initrd);
 
@@ -178,7 +182,7 @@ static void add_linux(struct vm *vm, struct fw_cfg *cfg,
 	cfg_check(fw_cfg_add_file(cfg, "bootorder",
 				  "/rom@genroms/linuxboot_dma.bin\n", 32),
 		  "bootorder");
-	debug("firmware: kernel command line: %s", fo->cmdline);
+	debug("firmware: kernel command line: %s", cmdline);
 }
 
 struct fw_cfg *firmware_load(struct vm *vm, const struct firmware_opts *fo)
@@ -295,15 +299,13 @@ void firmware_boot(struct vm *vm, const struct options *o, bool software_kvm)
 
 	if (!line)
 		die("firmware: out of memory");
-	/*
-	 * --raw-cmdline passes -a exactly: ipxe.lkrn runs its command line
-	 * as a script, where "console=ttyS0" would be an unknown command.
-	 */
+	/* --raw-cmdline passes -a exactly, to Linux too. */
 	if (o->raw_cmdline)
 		snprintf(line, BOOT_CMDLINE_MAX, "%s", o->cmdline ? o->cmdline : "");
 	else
 		boot_cmdline(o->cmdline, software_kvm, line, BOOT_CMDLINE_MAX);
 	fo.cmdline = line;
+	fo.plain_cmdline = o->cmdline;
 	firmware_load(vm, &fo);
 	info("booting firmware %s%s%s, %u vCPU%s, %llu MiB", o->firmware,
 	     o->kernel ? " with kernel " : "", o->kernel ? o->kernel : "",

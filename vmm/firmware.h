@@ -54,6 +54,9 @@ struct firmware_opts {
 	const char *kernel;		/* -k: a bzImage, or NULL */
 	const char *initrd;		/* -i, or NULL */
 	const char *cmdline;		/* final command line (boot_cmdline) */
+	const char *plain_cmdline;	/* -a as given, or NULL: for kernels older than
+					   boot protocol 2.12, which are not 64-bit Linux
+					   (ipxe.lkrn runs its command line as a script) */
 	const char *linuxboot_rom;	/* NULL: LINUXBOOT_DMA_ROM */
 	unsigned ncpus;
 	unsigned boot_fail_wait_ms;	/* SeaBIOS reboots after this, no boot device */

@@ -211,11 +211,7 @@ void machine_print_counters(struct machine *m, FILE *out)
 		io += v->exits_io;
 		mmio += v->exits_mmio;
 		emu += v->exits_emulation;
-		for (unsigned k = 0; k < EMU_N_CLASSES; k++)
-			total.count[k] += v->emu.count[k];
-		total.faults += v->emu.faults;
-		total.failures += v->emu.failures;
-		total.retried += v->emu.retried;
+		emu_stats_add(&total, &v->emu);
 	}
 	fprintf(out, "minivmm: exits: io %lu, mmio %lu, emulation fallback %lu\r\n",
 		io, mmio, emu);

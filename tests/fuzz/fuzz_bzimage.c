@@ -30,6 +30,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint8_t *image = malloc(size ? size : 1);
 
 	memcpy(image, data, size);
+	/* The firmware path's parse: setup and kernel inside the file. */
+	if (bzimage_parse_header(image, size, &bz, err, sizeof(err)) == 0)
+		FZ_ASSERT(bz.pm == image + bz.setup_size && bz.setup_size < size &&
+			  bz.pm_len == size - bz.setup_size, "setup/kernel split outside the file");
+	else
+		FZ_ASSERT(err[0], "header refused without a reason");
 	if (bzimage_parse(image, size, &bz, err, sizeof(err)) < 0) {
 		FZ_ASSERT(err[0], "refused without a reason");
 		goto out;

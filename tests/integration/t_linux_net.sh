@@ -39,6 +39,7 @@
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/guest.sh
+. tests/lib/http.sh
 
 VMM_KIND=${LINUX_NET_VMM:-minivmm}
 RUNS=${LINUX_NET_RUNS:-"slirp tap slirp_nocsum tap_nocsum"}
@@ -108,24 +109,12 @@ mkdir -p "$OUT/www"
 head -c "$BLOB_SIZE" /dev/urandom >"$OUT/www/blob"
 HOST_SHA=$(sha256sum "$OUT/www/blob" | cut -d' ' -f1)
 
-free_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-# start_http BIND PORT [WRAP...]: python3's HTTP server on BIND:PORT serving
-# $OUT/www, through WRAP (which must exec it, e.g. ip netns exec NS);
-# waits until it answers.
-start_http() {
-	local bind=$1 port=$2 i
-	shift 2
-	"$@" python3 -m http.server --bind "$bind" --directory "$OUT/www" "$port" \
-		>"$OUT/http-$port.log" 2>&1 &
-	PIDS+=($!)
-	for i in $(seq 50); do
-		"$@" curl -s -m 2 -o /dev/null "http://$bind:$port/blob" && return 0
-		sleep 0.1
-	done
-	return 1
+# start_http BIND PORT [WRAP...]: the server (tests/lib/http.sh) on $OUT/www.
+start_http_www() {
+	local port=$2 r=0
+	start_http "$OUT/www" "$OUT/http-$port.log" "$@" || r=1
+	PIDS+=("$HTTP_PID")
+	return $r
 }
 
 # ---- checksums on a capture (tshark) --------------------------------------
@@ -256,7 +245,7 @@ tap_up() {
 		return 1
 	fi
 	NETNS_UP=1
-	if ! start_http "$NETNS_HOST_IP" "$NS_HTTP_PORT" ip netns exec "$NETNS"; then
+	if ! start_http_www "$NETNS_HOST_IP" "$NS_HTTP_PORT" ip netns exec "$NETNS"; then
 		TAP_SKIP="the HTTP server did not start in $NETNS"
 		return 1
 	fi
@@ -279,7 +268,7 @@ run_one() {
 	if [ "$backend" = slirp ]; then
 		local port
 		port=$(free_port)
-		if ! start_http 127.0.0.1 "$port"; then
+		if ! start_http_www 127.0.0.1 "$port"; then
 			fail "${name}_http_server" "python3 http.server did not start on 127.0.0.1:$port"
 			return
 		fi

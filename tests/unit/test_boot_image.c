@@ -29,6 +29,7 @@ static uint8_t *make_bzimage(uint16_t version, uint16_t xloadflags,
 	memcpy(img + 0x202, "HdrS", 4);
 	img[0x206] = version & 0xff; img[0x207] = version >> 8;
 	img[0x201] = 0x6a;			/* header end: 0x26c */
+	img[0x211] = 1;				/* loadflags: LOADED_HIGH */
 	img[0x236] = xloadflags & 0xff;
 	img[0x234] = 1;				/* relocatable_kernel */
 	*(uint32_t *)(img + 0x238) = 2048;	/* cmdline_size */
@@ -91,6 +92,50 @@ TEST(bzimage_refusals)
 	img[0x1fe] = 0x55;
 	img[0x1f1] = 200;			/* setup past the end */
 	CHECK_EQ(bzimage_parse(img, len, &bz, err, sizeof(err)), -1);
+	free(img);
+}
+
+/*
+ * Firmware boots take any bzImage from protocol 2.02 (ipxe.lkrn is 2.07);
+ * the bytes where later versions keep fields are setup code there, so the
+ * protocol's defaults stand in for them.
+ */
+TEST(bzimage_header_of_old_protocols_for_firmware_boots)
+{
+	uint8_t payload[8] = { 0x1f, 0x8b };
+	size_t len;
+	struct bzimage bz;
+	char err[128];
+	uint8_t *img = make_bzimage(0x0207, 0, payload, 8, &len);
+
+	CHECK_EQ(bzimage_parse_header(img, len, &bz, err, sizeof(err)), 0);
+	CHECK_EQ(bz.version, 0x0207);
+	CHECK_EQ(bz.setup_size, 2560);
+	CHECK_EQ(bz.pm_len, len - 2560);
+	CHECK_EQ(bz.cmdline_size, 2048);		/* 2.06 */
+	CHECK_EQ(bz.initrd_addr_max, 0x7fffffff);	/* 2.03 has it */
+	CHECK_EQ(bz.relocatable, 1);			/* 2.05 */
+	CHECK_EQ(bz.init_size, 0);			/* 2.10: not read */
+	CHECK_EQ(bz.pref_address, 0);
+	CHECK_EQ(bz.xloadflags, 0);
+	CHECK(bz.payload == NULL);
+	/* The 64-bit direct boot still wants 2.12. */
+	CHECK_EQ(bzimage_parse(img, len, &bz, err, sizeof(err)), -1);
+	CHECK(strstr(err, "2.07 is too old (need 2.12") != NULL);
+	free(img);
+
+	img = make_bzimage(0x0202, 0, payload, 8, &len);
+	CHECK_EQ(bzimage_parse_header(img, len, &bz, err, sizeof(err)), 0);
+	CHECK_EQ(bz.initrd_addr_max, 0x37ffffff);	/* before 2.03: the default */
+	CHECK_EQ(bz.cmdline_size, 255);		/* before 2.06: 255, not the 2048 in the bytes */
+	CHECK_EQ(bz.relocatable, 0);
+	img[0x206] = 0x01;				/* 2.01: no cmd_line_ptr */
+	CHECK_EQ(bzimage_parse_header(img, len, &bz, err, sizeof(err)), -1);
+	CHECK(strcmp(err, "boot protocol 2.01 is too old (need 2.02)") == 0);
+	img[0x206] = 0x07;
+	img[0x211] = 0;					/* a zImage */
+	CHECK_EQ(bzimage_parse_header(img, len, &bz, err, sizeof(err)), -1);
+	CHECK(strstr(err, "zImage") != NULL);
 	free(img);
 }
 

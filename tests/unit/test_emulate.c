@@ -745,6 +745,71 @@ TEST(iret_32bit_same_level_and_to_ring3)
 	CHECK_EQ(cpu.fault.vector, X86_EXC_GP);
 }
 
+/*
+ * This host's KVM pushes a 32-bit interrupt frame at linear ESP, without
+ * the SS base (docs/HOST-KVM.md).  With SS based at 0x100000, the frame
+ * belongs at 0x100000 + ESP; iret takes it from linear ESP only when the
+ * words where it belongs cannot be a frame and the ones at ESP can.
+ */
+TEST(iret_32bit_takes_frame_from_linear_esp_only_when_it_must)
+{
+	const uint8_t iret[] = { 0xcf };
+	const uint32_t esp = 0x30000 - 12, base = 0x100000;
+	const uint32_t stale[3] = { 0x138ef, 0x800, 0x1396e };	/* what iPXE's stack held */
+
+	machine();
+	cpu.sregs.efer = 0;
+	cpu.sregs.cr0 = 0x11;
+	cpu.sregs.cr4 = 0;
+	cpu.sregs.cs = seg(0x18, 11, 0, false, true);
+	cpu.sregs.ss = seg(0x10, 3, 0, false, true);
+	cpu.sregs.ss.base = base;
+	cpu.regs.rip = 0x20000;
+	cpu.regs.rsp = esp;
+	memcpy(ram + base + esp, stale, 12);
+	memcpy(ram + esp, (uint32_t[]){ 0x21234, 0x18, 0x246 }, 12);
+	CHECK_EQ(step_at_phys(0x20000, iret, 1), EMU_OK);
+	CHECK_EQ(cpu.regs.rip, 0x21234);
+	CHECK_EQ(cpu.regs.rsp, 0x30000);
+	CHECK_EQ(cpu.regs.rflags, 0x246);
+	CHECK_EQ(stats.misplaced_frames, 1);
+
+	/* A frame where the SDM puts it wins, though linear ESP holds one too. */
+	cpu.regs.rsp = esp;
+	memcpy(ram + base + esp, (uint32_t[]){ 0x22222, 0x18, 0x202 }, 12);
+	CHECK_EQ(step_at_phys(0x21234, iret, 1), EMU_OK);
+	CHECK_EQ(cpu.regs.rip, 0x22222);
+	CHECK_EQ(stats.misplaced_frames, 1);
+
+	/* Neither place holds a frame: #GP for the selector where the SDM looks. */
+	cpu.regs.rsp = esp;
+	memcpy(ram + base + esp, stale, 12);
+	memcpy(ram + esp, (uint32_t[]){ 0x21234, 0x18, 0x8246 }, 12);	/* EFLAGS bit 15 */
+	CHECK_EQ(step_at_phys(0x22222, iret, 1), EMU_EXCEPTION);
+	CHECK_EQ(cpu.fault.vector, X86_EXC_GP);
+	CHECK_EQ(cpu.fault.error, 0x800);
+	CHECK_EQ(cpu.regs.rip, 0x22222);
+
+	/* An EIP past the code segment's limit, a DPL 3 selector: not frames either. */
+	cpu.sregs.cs.limit = 0xfffff;
+	q(GDT)[3] = 0x000f9a000000ffffull;	/* 0x18: byte-granular, limit 0xfffff */
+	memcpy(ram + esp, (uint32_t[]){ 0x100000, 0x18, 0x246 }, 12);
+	CHECK_EQ(step_at_phys(0x22222, iret, 1), EMU_EXCEPTION);
+	memcpy(ram + esp, (uint32_t[]){ 0x21234, 0x23, 0x246 }, 12);	/* ring 3 code, RPL 3 */
+	memcpy(ram + base + esp, (uint32_t[]){ 0x1, 0x0, 0x2 }, 12);
+	q(GDT)[3] = 0x00cf9a000000ffffull;
+	cpu.sregs.cs.limit = 0xffffffff;
+	CHECK_EQ(step_at_phys(0x22222, iret, 1), EMU_EXCEPTION);	/* ring 3 needs ESP, SS too: taken as found */
+	CHECK_EQ(stats.misplaced_frames, 1);
+
+	/* With SS based at 0 both places are one: nothing to recover. */
+	cpu.sregs.ss.base = 0;
+	memcpy(ram + esp, stale, 12);
+	memcpy(ram + base + esp, (uint32_t[]){ 0x21234, 0x18, 0x246 }, 12);
+	CHECK_EQ(step_at_phys(0x22222, iret, 1), EMU_EXCEPTION);
+	CHECK_EQ(stats.misplaced_frames, 1);
+}
+
 TEST(stats_print_lists_only_non_zero_counts)
 {
 	struct emu_stats s = { 0 };

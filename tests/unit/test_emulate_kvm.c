@@ -625,6 +625,17 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
+/* tvm_open() on the plain guest, or a skip line naming the test. */
+static bool tvm_open_or_skip(struct tvm *t, const char *name)
+{
+	if (tvm_open(t, g_base, g_base_end) == 0)
+		return true;
+	printf("skip %s: %s\n", name, skip_reason);
+	skipped_count++;
+	tvm_close(t);
+	return false;
+}
+
 /* Cost per handled exit: 10000 clac against the same loop with nops. */
 TEST(clac_loop_exits_per_second)
 {
@@ -633,12 +644,8 @@ TEST(clac_loop_exits_per_second)
 	char why[200];
 	double t0, with, without;
 
-	if (tvm_open(&t, g_base, g_base_end) < 0) {
-		printf("skip clac_loop_exits_per_second: %s\n", skip_reason);
-		skipped_count++;
-		tvm_close(&t);
+	if (!tvm_open_or_skip(&t, "clac_loop_exits_per_second"))
 		return;
-	}
 	memset(&st, 0, sizeof(st));
 	t0 = now();
 	CHECK_EQ(tvm_run(&t, &st, why, sizeof(why)), 0);
@@ -669,12 +676,8 @@ TEST(rewritten_instruction_is_handed_back_to_kvm_a_few_times)
 	struct kvm_regs r;
 	char why[200] = "";
 
-	if (tvm_open(&t, g_base, g_base_end) < 0) {
-		printf("skip rewritten_instruction: %s\n", skip_reason);
-		skipped_count++;
-		tvm_close(&t);
+	if (!tvm_open_or_skip(&t, "rewritten_instruction"))
 		return;
-	}
 	memset(&st, 0, sizeof(st));
 	t.mem[CODE] = 0xeb;	/* jmp $: KVM's own business */
 	t.mem[CODE + 1] = 0xfe;
@@ -689,6 +692,109 @@ TEST(rewritten_instruction_is_handed_back_to_kvm_a_few_times)
 	/* Nothing was changed: RIP still at the instruction. */
 	CHECK_EQ(ioctl(t.cpu, KVM_GET_REGS, &r), 0);
 	CHECK_EQ(r.rip, CODE);
+	tvm_close(&t);
+}
+
+/*
+ * An interrupt in 32-bit protected mode with SS based above 0 (as iPXE's
+ * stack is), injected with KVM_INTERRUPT, handler returning with iret.
+ * Here the host's KVM writes the frame at linear ESP, without the SS base,
+ * and cannot run the iret: the fallback finds the frame there.  Where KVM
+ * is hardware-backed both happen natively.  Either way the guest must
+ * come back after its nop with ESP restored.
+ */
+TEST(interrupt_in_32bit_mode_with_based_stack_returns)
+{
+	/* Code at CODE, CS flat 32-bit (0x18), SS based at SS_BASE (0x20); the
+	 * test injects vector 0x20 after the guest's write to INJECT_PORT. */
+	enum { SS_BASE = 0x100000, ESP0 = 0x8000, HANDLER = 0x40, INJECT_PORT = 0x502 };
+	struct tvm t;
+	struct emu_stats st;
+	struct kvm_sregs sr;
+	struct kvm_regs r;
+	char why[200] = "";
+	bool injected = false, done = false;
+	uint8_t *c;
+
+	if (!tvm_open_or_skip(&t, "interrupt_in_32bit_mode"))
+		return;
+	memset(&st, 0, sizeof(st));
+	c = t.mem + CODE;
+	memset(c, 0x90, 0x80);
+	/* mov $ESP0,%esp; sti; mov $0x502,%dx; out %al,(%dx); nop; mov %esp,%eax;
+	 * mov $0x500,%dx; out %eax,(%dx); inc %dx; out %al,(%dx) */
+	static const uint8_t main_code[] = {
+		0xbc, ESP0 & 0xff, ESP0 >> 8, 0, 0, 0xfb,
+		0x66, 0xba, INJECT_PORT & 0xff, INJECT_PORT >> 8, 0xee, 0x90,
+		0x89, 0xe0, 0x66, 0xba, PORT_REPORT & 0xff, PORT_REPORT >> 8, 0xef,
+		0x66, 0x42, 0xee,
+	};
+	memcpy(c, main_code, sizeof(main_code));
+	/* handler: mov $0x1234,%eax; mov $0x500,%dx; out %eax,(%dx); iret */
+	static const uint8_t handler[] = {
+		0xb8, 0x34, 0x12, 0, 0, 0x66, 0xba, PORT_REPORT & 0xff, PORT_REPORT >> 8, 0xef, 0xcf,
+	};
+	memcpy(c + HANDLER, handler, sizeof(handler));
+	q(&t, GDT)[3] = 0x00cf9a000000ffffull;				/* 0x18 code32 */
+	q(&t, GDT)[4] = 0x00cf92100000ffffull;				/* 0x20 data, base 1 MiB */
+	q(&t, IDT)[0x20] = ((CODE + HANDLER) & 0xffff) | (0x18ull << 16) | (0x8eull << 40) |
+			   ((uint64_t)((CODE + HANDLER) >> 16) << 48);	/* 32-bit interrupt gate */
+	CHECK_EQ(ioctl(t.cpu, KVM_GET_SREGS, &sr), 0);
+	sr.cs = (struct kvm_segment){ .limit = 0xffffffff, .present = 1, .type = 11, .s = 1,
+				      .g = 1, .db = 1, .selector = 0x18 };
+	sr.ds = sr.es = sr.fs = sr.gs = (struct kvm_segment){ .limit = 0xffffffff, .present = 1,
+				      .type = 3, .s = 1, .g = 1, .db = 1, .selector = 0x20 };
+	sr.ds.base = sr.es.base = sr.fs.base = sr.gs.base = 0;
+	sr.ss = sr.ds;
+	sr.ss.base = SS_BASE;
+	sr.idt.limit = 0x7ff;
+	sr.cr0 = 0x11;
+	sr.cr4 = 0;
+	sr.efer = 0;
+	CHECK_EQ(ioctl(t.cpu, KVM_SET_SREGS, &sr), 0);
+	r = (struct kvm_regs){ .rip = CODE, .rflags = 2 };
+	CHECK_EQ(ioctl(t.cpu, KVM_SET_REGS, &r), 0);
+
+	for (int i = 0; i < 1000 && !done; i++) {
+		t.run->request_interrupt_window = injected ? 0 : 1;
+		if (!injected && t.run->ready_for_interrupt_injection && i > 0) {
+			CHECK_EQ(ioctl(t.cpu, KVM_INTERRUPT, &(struct kvm_interrupt){ 0x20 }), 0);
+			injected = true;
+		}
+		if (ioctl(t.cpu, KVM_RUN, 0) < 0) {
+			snprintf(why, sizeof(why), "KVM_RUN: %s", strerror(errno));
+			break;
+		}
+		switch (t.run->exit_reason) {
+		case KVM_EXIT_IO:
+			if (t.run->io.port == PORT_DONE)
+				done = true;
+			else if (t.run->io.port == PORT_REPORT && t.nrep < 64)
+				memcpy(&t.rep[t.nrep++], (uint8_t *)t.run + t.run->io.data_offset, 4);
+			break;
+		case KVM_EXIT_IRQ_WINDOW_OPEN:
+			break;
+		case KVM_EXIT_INTERNAL_ERROR:
+			if (emu_handle_failure(t.cpu, &t.gm, &st, why, sizeof(why)) < 0)
+				i = 1000;
+			break;
+		default:
+			snprintf(why, sizeof(why), "exit reason %u", t.run->exit_reason);
+			i = 1000;
+		}
+	}
+	if (!done)
+		printf("    interrupt_in_32bit_mode: %s\n", why);
+	CHECK(done);
+	CHECK(injected);
+	CHECK_EQ(t.nrep, 2);
+	CHECK_EQ(t.rep[0], 0x1234);		/* the handler ran */
+	CHECK_EQ(t.rep[1], ESP0);		/* and came back with ESP restored */
+	emu_stats_print(&st, stdout);
+	/* A recovered frame is only ever one the fallback's iret took. */
+	CHECK(st.misplaced_frames <= st.count[EMU_IRET]);
+	printf("    interrupt_in_32bit_mode: %lu iret(s) by the fallback, %lu frame(s) at linear ESP\n",
+	       st.count[EMU_IRET], st.misplaced_frames);
 	tvm_close(&t);
 }
 

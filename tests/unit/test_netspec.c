@@ -43,6 +43,7 @@ TEST(defaults_are_slirp_qemu_mac_all_features_256)
 	CHECK_EQ(ns.romfile[0], 0);
 	CHECK(ns.slirp.ipv6);
 	CHECK_EQ(ns.slirp.nhostfwd, 0);
+	CHECK_EQ(ns.slirp.bootfile[0], 0);
 }
 
 TEST(backend_forms)
@@ -150,6 +151,24 @@ TEST(pcap_and_romfile_options)
 	CHECK(fails_with("tap0,romfile=", "-net: romfile: expected a file name"));
 	snprintf(longarg, sizeof(longarg), "slirp,pcap=/%0*d", PATH_MAX, 0);
 	CHECK(fails_with(longarg, "-net: pcap: file name too long"));
+}
+
+TEST(bootfile_option)
+{
+	char longest[160], url[] = "http://10.0.2.2:8000/boot.ipxe";
+
+	CHECK_EQ(parse("slirp,bootfile=http://10.0.2.2:8000/boot.ipxe"), 0);
+	CHECK(strcmp(ns.slirp.bootfile, url) == 0);
+	/* 127 characters fit BOOTP's 128-byte file field; 128 do not. */
+	snprintf(longest, sizeof(longest), "slirp,bootfile=%0127d", 7);
+	CHECK_EQ(parse(longest), 0);
+	CHECK_EQ(strlen(ns.slirp.bootfile), 127);
+	snprintf(longest, sizeof(longest), "slirp,bootfile=%0128d", 7);
+	CHECK(fails_with(longest, "-net: bootfile: longer than 127 characters (BOOTP's file field)"));
+	CHECK(fails_with("slirp,bootfile=", "-net: bootfile: expected a file name or URL"));
+	CHECK(fails_with("slirp,bootfile=a\tb", "-net: bootfile: only printable characters, no spaces"));
+	CHECK(fails_with("slirp,bootfile=a\177b", "-net: bootfile: only printable characters, no spaces"));
+	CHECK(fails_with("tap0,bootfile=x", "-net: bootfile: only for slirp"));
 }
 
 TEST(hostfwd_forms)

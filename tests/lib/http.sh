@@ -1,0 +1,24 @@
+# A host-side HTTP server for guests to fetch from (source this file).
+#
+# free_port: prints a TCP port on 127.0.0.1 that nothing listens on now.
+# start_http DIR LOG BIND PORT [WRAP...]: python3's HTTP server serving DIR
+#   on BIND:PORT, its request log in LOG, started through WRAP (which must
+#   exec it, e.g. ip netns exec NS); sets HTTP_PID and returns once the
+#   server answers, or 1 after five seconds.
+
+free_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+start_http() {
+	local dir=$1 log=$2 bind=$3 port=$4 i
+	shift 4
+	"$@" python3 -m http.server --bind "$bind" --directory "$dir" "$port" \
+		>"$log" 2>&1 &
+	HTTP_PID=$!
+	for i in $(seq 50); do
+		"$@" curl -s -m 2 -o /dev/null "http://$bind:$port/" && return 0
+		sleep 0.1
+	done
+	return 1
+}
