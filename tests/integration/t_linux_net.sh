@@ -87,11 +87,13 @@ mkdir -p "$LOGDIR"
 OUT=$(mktemp -d /tmp/t_linux_net.XXXXXX) || exit 1
 BLOB_SIZE=1048576
 NS_HTTP_PORT=8080
-PIDS=()
+PIDS=() HTTP_PIDS=()
 NETNS_UP=
 
 cleanup() {
 	local p
+	stop_http "${HTTP_PIDS[@]}"
+	HTTP_PIDS=()
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
@@ -113,7 +115,7 @@ HOST_SHA=$(sha256sum "$OUT/www/blob" | cut -d' ' -f1)
 start_http_www() {
 	local port=$2 r=0
 	start_http "$OUT/www" "$OUT/http-$port.log" "$@" || r=1
-	PIDS+=("$HTTP_PID")
+	HTTP_PIDS+=("$HTTP_PID")
 	return $r
 }
 

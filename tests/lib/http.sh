@@ -4,7 +4,10 @@
 # start_http DIR LOG BIND PORT [WRAP...]: python3's HTTP server serving DIR
 #   on BIND:PORT, its request log in LOG, started through WRAP (which must
 #   exec it, e.g. ip netns exec NS); sets HTTP_PID and returns once the
-#   server answers, or 1 after five seconds.
+#   server answers, or 1 after five seconds.  The server leads a process
+#   group of its own, since python3 may be a wrapper that forks (pyenv's
+#   shims do), and a kill of the wrapper alone would leave the server.
+# stop_http PID...: stops those servers' process groups.
 
 free_port() {
 	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
@@ -13,7 +16,7 @@ free_port() {
 start_http() {
 	local dir=$1 log=$2 bind=$3 port=$4 i
 	shift 4
-	"$@" python3 -m http.server --bind "$bind" --directory "$dir" "$port" \
+	setsid "$@" python3 -m http.server --bind "$bind" --directory "$dir" "$port" \
 		>"$log" 2>&1 &
 	HTTP_PID=$!
 	for i in $(seq 50); do
@@ -21,4 +24,12 @@ start_http() {
 		sleep 0.1
 	done
 	return 1
+}
+
+stop_http() {
+	local p
+	for p in "$@"; do
+		kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null
+		wait "$p" 2>/dev/null
+	done
 }

@@ -7,7 +7,8 @@
 #     lo          up
 #     $NETNS_TAP  (mvt0) persistent tap, $NETNS_HOST_IP/24 (10.77.0.1)
 #     dnsmasq     DHCP $NETNS_DHCP_FIRST-$NETNS_DHCP_LAST on $NETNS_TAP only,
-#                 no DNS; leases in $NETNS_DIR/leases
+#                 no DNS; leases in $NETNS_DIR/leases; the boot file name
+#                 $NETNS_DHCP_BOOT in its replies if set (for iPXE)
 #
 # minivmm runs inside the namespace and opens the tap by name:
 #     netns_exec ./minivmm ... -net "$NETNS_TAP"
@@ -87,6 +88,7 @@ netns_setup() {
 		--interface="$NETNS_TAP" --except-interface=lo \
 		--dhcp-range="$NETNS_DHCP_FIRST,$NETNS_DHCP_LAST,255.255.255.0,1h" \
 		--dhcp-option=option:router,"$NETNS_HOST_IP" \
+		${NETNS_DHCP_BOOT:+--dhcp-boot="$NETNS_DHCP_BOOT"} \
 		--dhcp-leasefile="$NETNS_DIR/leases" \
 		--pid-file="$NETNS_DIR/dnsmasq.pid" \
 		--log-facility="$NETNS_DIR/dnsmasq.log" --log-dhcp \
