@@ -8,14 +8,14 @@
 # MBR prints a marker on COM1, reads LBA 1 through int 13h (virtio-blk
 # again), prints the marker found there and writes 42 to the test exit port.
 #
-# Then iPXE, twice: from the card's ROM (no disk; slirp's DHCP names a
-# script with bootfile=) and as ipxe.lkrn given with -k (the script as its
-# initrd).  Each gets a lease from slirp and fetches an ELF over HTTP from a
-# python3 server on the host's loopback, which checks its own bytes.  About
-# one and three minutes here: iPXE runs in emulated ring 0, and ipxe.lkrn
-# first unpacks itself there.  On this host every return from an interrupt
-# in iPXE goes through the fallback's misplaced-frame recovery
-# (docs/HOST-KVM.md); the test checks it was used.
+# Then iPXE from the card's ROM (no disk; slirp's DHCP names a script with
+# bootfile=): it gets a lease from slirp and fetches an ELF over HTTP from a
+# python3 server on the host's loopback, which checks its own bytes (about a
+# minute here: iPXE runs in emulated ring 0).  On this host every return
+# from an interrupt in iPXE goes through the fallback's misplaced-frame
+# recovery (docs/HOST-KVM.md); the test checks it was used.  ipxe.lkrn
+# given with -k does the same in tests/long/l_ipxe_lkrn.sh (three minutes
+# here: it first unpacks itself in emulated ring 0).
 #
 # Last, the ROM again on a tap in a namespace of its own, with dnsmasq and
 # the server there, and the tap's checksum and TSO offloads forced on
@@ -26,6 +26,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib/guest.sh
 . tests/lib/http.sh
 . tests/lib/netns.sh
+. tests/lib/ipxe.sh
 
 BIOS=/usr/share/seabios/bios.bin
 ROM=/usr/lib/ipxe/qemu/pxe-virtio.rom
@@ -36,7 +37,7 @@ if ! have_kvm; then
 	skip firmware "no usable /dev/kvm"
 	finish; exit
 fi
-for f in "$BIOS" "$ROM" /usr/lib/ipxe/ipxe.lkrn; do
+for f in "$BIOS" "$ROM"; do
 	if [ ! -r "$f" ]; then
 		skip firmware "$f missing (scripts/deps.sh installs seabios, ipxe-qemu)"
 		finish; exit
@@ -117,97 +118,22 @@ if [ "$GUEST_STATUS" = 42 ]; then pass mbr_exit_status_42
 else fail mbr_exit_status_42 "status $GUEST_STATUS"; fi
 
 # ---- iPXE: a DHCP lease from slirp, then a file over HTTP from the host ---
-# The file is tests/guests/http_payload.S: an ELF iPXE boots, with 128 KiB
-# of fresh random bytes and their sums, which re-sums what arrived and
-# prints OK or BAD (exit status 42 or 1).  The checker is run directly
-# first, on a good and on a corrupted copy, so a pass means something.
+# tests/lib/ipxe.sh: the payload (checked first on a good and a corrupted
+# copy), the scripts, and the checks of one iPXE boot.
 WWW=$WORK/www
-rm -rf "$WWW" && mkdir -p "$WWW"
-python3 - "$WORK" <<'PY'
-import os, struct, sys
-data = os.urandom(128 * 1024)
-a = b = 0
-for (w,) in struct.iter_unpack('<I', data):
-    a = (a + w) & 0xffffffff
-    b = (b + a) & 0xffffffff
-open(sys.argv[1] + '/data.bin', 'wb').write(data)
-open(sys.argv[1] + '/sums.S', 'w').write(
-    '.equ WORDS, %d\n.equ SUM_A, %#x\n.equ SUM_B, %#x\n' % (len(data) // 4, a, b))
-PY
-if ! cc -m32 -c -I. -Wa,-I"$WORK" -o "$WORK/payload.o" tests/guests/http_payload.S ||
-   ! ld -m elf_i386 -T tests/guests/elf32.ld --no-warn-rwx-segments \
-	-o "$WWW/payload.elf" "$WORK/payload.o" ||
-   ! objcopy -O elf64-x86-64 "$WWW/payload.elf" "$WORK/payload64.elf"; then
-	fail http_payload_build "cc/ld/objcopy failed"
-	finish; exit
-fi
-python3 - "$WORK/payload64.elf" "$WORK/payload64-bad.elf" <<'PY'
-import sys
-img = bytearray(open(sys.argv[1], 'rb').read())
-img[-4096] ^= 0x01	# one bit, inside the random bytes
-open(sys.argv[2], 'wb').write(img)
-PY
-for v in good:42:OK bad:1:BAD; do
-	IFS=: read -r which want word <<<"$v"
-	f=$WORK/payload64.elf; [ "$which" = bad ] && f=$WORK/payload64-bad.elf
-	timeout 60 "$MINIVMM" -k "$f" -m 16M -net none </dev/null >"$WORK/payload-$which.log" 2>&1
-	st=$?
-	if [ "$st" = "$want" ] && grep -q "MINIVMM-HTTP-PAYLOAD-$word" "$WORK/payload-$which.log"; then
-		pass "http_payload_checker_says_${word}_on_$which"
-	else
-		fail "http_payload_checker_says_${word}_on_$which" "status $st; $WORK/payload-$which.log"
-	fi
-done
-
-PORT=$(free_port)
 # Servers to stop at the end, and the namespace the tap case may create.
 SERVERS=()
 trap 'stop_http "${SERVERS[@]}"; netns_teardown' EXIT
-start_http "$WWW" "$WORK/http.log" 127.0.0.1 "$PORT"
-r=$?
-SERVERS+=("$HTTP_PID")
-if [ $r != 0 ]; then
-	fail ipxe_http_server "python3 http.server did not start on 127.0.0.1:$PORT"
-	finish; exit
-fi
+ipxe_serve "$WORK" "$WWW" || { finish; exit; }
 URL=http://10.0.2.2:$PORT
-for name in rom lkrn; do
-	printf '#!ipxe\necho MINIVMM-SCRIPT-%s\n%becho MINIVMM-LEASE ${net0/ip}\nchain %s/payload.elf\n' \
-		"$name" "$([ $name = lkrn ] && echo 'dhcp\n')" "$URL" >"$WWW/$name.ipxe"
-done
-
-# ipxe_fetch NAME ARGS...: boots, then checks lease, script, payload.
-ipxe_fetch() {
-	local name=$1 log=$WORK/ipxe-$1.log frames
-	shift
-	run_guest "$log" 420 'MINIVMM-HTTP-PAYLOAD-(OK|BAD)|KVM emulation failure' 3 -- \
-		--firmware "$BIOS" -v "$@"
-	echo "iPXE ($name): ${GUEST_SECONDS}s to the payload's verdict; log in $log"
-	expect_in "ipxe_${name}_ran_its_script" "MINIVMM-SCRIPT-$name" "$log"
-	expect_in "ipxe_${name}_dhcp_lease_from_slirp" 'MINIVMM-LEASE 10\.0\.2\.15' "$log"
-	expect_in "ipxe_${name}_http_payload_intact" 'MINIVMM-HTTP-PAYLOAD-OK' "$log"
-	if [ "$GUEST_STATUS" = 42 ]; then pass "ipxe_${name}_payload_exit_status_42"
-	else fail "ipxe_${name}_payload_exit_status_42" "status $GUEST_STATUS"; fi
-	# On this host's KVM every return from an interrupt in iPXE needs the
-	# fallback's misplaced-frame recovery (docs/HOST-KVM.md).
-	if software_kvm; then
-		frames=$(grep -oE 'iret frames at ESP +[0-9]+' "$log" | grep -oE '[0-9]+$')
-		if [ "${frames:-0}" -gt 0 ]; then pass "ipxe_${name}_irets_recovered" "$frames"
-		else fail "ipxe_${name}_irets_recovered" "no 'iret frames at ESP' count in $log"; fi
-	fi
-}
+ipxe_script rom "$URL" >"$WWW/rom.ipxe"
 
 # The ROM: SeaBIOS boots the card's iPXE ROM (no disk), slirp's DHCP names
 # the script (bootfile=), iPXE fetches and runs it.
-ipxe_fetch rom -net "slirp,bootfile=$URL/rom.ipxe"
+ipxe_fetch rom "$WORK/ipxe-rom.log" '10\.0\.2\.15' -net "slirp,bootfile=$URL/rom.ipxe"
 expect_in ipxe_rom_started_from_rom 'iPXE \(PCI 00:0[0-9]\.0\) starting execution' "$WORK/ipxe-rom.log"
 expect_in ipxe_rom_got_bootfile_from_dhcp "Filename: $URL/rom.ipxe" "$WORK/ipxe-rom.log"
-# ipxe.lkrn from Debian's ipxe package, through SeaBIOS's Linux loader, with
-# the script as its initrd (iPXE runs an image it is handed).
-ipxe_fetch lkrn -k /usr/lib/ipxe/ipxe.lkrn -i "$WWW/lkrn.ipxe"
-n=$(grep -c 'GET /payload.elf HTTP/1.1" 200' "$WORK/http.log")
-if [ "$n" = 2 ]; then pass http_server_sent_payload_twice
-else fail http_server_sent_payload_twice "$n GETs in $WORK/http.log"; fi
+expect_in http_server_sent_payload 'GET /payload.elf HTTP/1.1" 200' "$WORK/http.log"
 
 # ---- iPXE on a tap, the host kernel's offloads forced on ------------------
 # iPXE accepts neither GUEST_CSUM nor GUEST_TSO, so every frame it gets must
@@ -217,7 +143,7 @@ else fail http_server_sent_payload_twice "$n GETs in $WORK/http.log"; fi
 # the server, and the device's receive fixup must finish each one for iPXE.
 # In a namespace of its own (tests/lib/netns.sh): dnsmasq names the script.
 tap_case() {
-	local log=$WORK/ipxe-tap.log port fixed lease r
+	local log=$WORK/ipxe-tap.log port fixed lease
 	if ! make -s --no-print-directory build/minivmm-force-offloads >"$WORK/variant.log" 2>&1; then
 		fail ipxe_tap_build "make build/minivmm-force-offloads failed: $WORK/variant.log"
 		return
@@ -228,28 +154,21 @@ tap_case() {
 		skip ipxe_tap "$(cat "$WORK/netns.err")"
 		return
 	fi
-	printf '#!ipxe\necho MINIVMM-SCRIPT-tap\necho MINIVMM-LEASE ${net0/ip}\nchain http://%s:%s/payload.elf\n' \
-		"$NETNS_HOST_IP" "$port" >"$WWW/tap.ipxe"
-	start_http "$WWW" "$WORK/http-tap.log" "$NETNS_HOST_IP" "$port" ip netns exec "$NETNS"
-	r=$?
-	SERVERS+=("$HTTP_PID")
-	if [ $r != 0 ]; then
+	ipxe_script tap "http://$NETNS_HOST_IP:$port" >"$WWW/tap.ipxe"
+	if ! serve "$WWW" "$WORK/http-tap.log" "$NETNS_HOST_IP" "$port" ip netns exec "$NETNS"; then
 		fail ipxe_tap_http_server "python3 http.server did not start in $NETNS"
 		return
 	fi
-	MINIVMM=ip run_guest "$log" 420 'MINIVMM-HTTP-PAYLOAD-(OK|BAD)|KVM emulation failure' 3 -- \
-		netns exec "$NETNS" build/minivmm-force-offloads --firmware "$BIOS" -v -net "$NETNS_TAP"
-	echo "iPXE (tap): ${GUEST_SECONDS}s to the payload's verdict; log in $log"
-	expect_in ipxe_tap_ran_its_script 'MINIVMM-SCRIPT-tap' "$log"
+	# The lease iPXE reports must be one from dnsmasq's range (10.77.0.50-99),
+	# and then the very one in dnsmasq's lease file.
+	MINIVMM=ip ipxe_fetch tap "$log" '10\.77\.0\.([5-9][0-9])' \
+		netns exec "$NETNS" build/minivmm-force-offloads -net "$NETNS_TAP"
 	lease=$(netns_lease_ip 52:54:00:12:34:56)
-	if [ -n "$lease" ] && grep -q "MINIVMM-LEASE $lease" "$log"; then
-		pass ipxe_tap_dhcp_lease_from_dnsmasq "$lease"
+	if [ -n "$lease" ] && grep -q "MINIVMM-LEASE $lease\b" "$log"; then
+		pass ipxe_tap_lease_is_dnsmasqs "$lease"
 	else
-		fail ipxe_tap_dhcp_lease_from_dnsmasq "dnsmasq leased '${lease}'; $log"
+		fail ipxe_tap_lease_is_dnsmasqs "dnsmasq leased '${lease}'; $log"
 	fi
-	expect_in ipxe_tap_http_payload_intact 'MINIVMM-HTTP-PAYLOAD-OK' "$log"
-	if [ "$GUEST_STATUS" = 42 ]; then pass ipxe_tap_payload_exit_status_42
-	else fail ipxe_tap_payload_exit_status_42 "status $GUEST_STATUS"; fi
 	# A fixup happens only for a frame the guest did not accept as it
 	# came (virtio_net_rx.c): these are iPXE's refusals, carried out.
 	fixed=$(sed -nE 's/^ *rx [0-9]+ packets [0-9]+ bytes, ([0-9]+) fixed up in software.*/\1/p' "$log")

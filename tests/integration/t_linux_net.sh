@@ -87,13 +87,13 @@ mkdir -p "$LOGDIR"
 OUT=$(mktemp -d /tmp/t_linux_net.XXXXXX) || exit 1
 BLOB_SIZE=1048576
 NS_HTTP_PORT=8080
-PIDS=() HTTP_PIDS=()
+PIDS=() SERVERS=()
 NETNS_UP=
 
 cleanup() {
 	local p
-	stop_http "${HTTP_PIDS[@]}"
-	HTTP_PIDS=()
+	stop_http "${SERVERS[@]}"
+	SERVERS=()
 	for p in "${PIDS[@]}"; do
 		kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
@@ -111,12 +111,9 @@ mkdir -p "$OUT/www"
 head -c "$BLOB_SIZE" /dev/urandom >"$OUT/www/blob"
 HOST_SHA=$(sha256sum "$OUT/www/blob" | cut -d' ' -f1)
 
-# start_http BIND PORT [WRAP...]: the server (tests/lib/http.sh) on $OUT/www.
+# start_http_www BIND PORT [WRAP...]: serve (tests/lib/http.sh) $OUT/www.
 start_http_www() {
-	local port=$2 r=0
-	start_http "$OUT/www" "$OUT/http-$port.log" "$@" || r=1
-	HTTP_PIDS+=("$HTTP_PID")
-	return $r
+	serve "$OUT/www" "$OUT/http-$2.log" "$@"
 }
 
 # ---- checksums on a capture (tshark) --------------------------------------

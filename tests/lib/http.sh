@@ -7,6 +7,8 @@
 #   server answers, or 1 after five seconds.  The server leads a process
 #   group of its own, since python3 may be a wrapper that forks (pyenv's
 #   shims do), and a kill of the wrapper alone would leave the server.
+# serve DIR LOG BIND PORT [WRAP...]: start_http, and the server is added to
+#   the caller's SERVERS array whether it answered or not.
 # stop_http PID...: stops those servers' process groups.
 
 free_port() {
@@ -32,4 +34,11 @@ stop_http() {
 		kill -- "-$p" 2>/dev/null || kill "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
 	done
+}
+
+serve() {
+	local r=0
+	start_http "$@" || r=1
+	SERVERS+=("$HTTP_PID")
+	return $r
 }
