@@ -29,8 +29,7 @@ LOG=build/linux-boot.log
 # its 40,000 records for weak functions, and trace_eval_init's rewrite of
 # every trace event's format), and the kdf108 and BLAKE2s self-tests that
 # cryptomgr.notests leaves on.
-ARGS="cryptomgr.notests mitigations=off audit=0 rodata=off preempt=full nowatchdog"
-ARGS="$ARGS initcall_blacklist=ftrace_check_for_weak_functions,trace_eval_init,crypto_kdf108_init,blake2s_mod_init"
+ARGS=$LINUX_TEST_ARGS	# tests/lib/guest.sh
 
 if ! have_kvm; then
 	skip linux_boot "no usable /dev/kvm"

@@ -10,6 +10,10 @@
 
 MINIVMM=${MINIVMM:-./minivmm}
 
+# Kernel arguments for Linux test boots (why each: t_linux_boot.sh).
+LINUX_TEST_ARGS="cryptomgr.notests mitigations=off audit=0 rodata=off preempt=full nowatchdog"
+LINUX_TEST_ARGS="$LINUX_TEST_ARGS initcall_blacklist=ftrace_check_for_weak_functions,trace_eval_init,crypto_kdf108_init,blake2s_mod_init"
+
 have_kvm() {
 	[ -r /dev/kvm ] && [ -w /dev/kvm ]
 }

@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 . tests/lib/guest.sh
 
 LOG=build/firmware-linux.log
-ARGS="cryptomgr.notests mitigations=off audit=0 rodata=off"
+ARGS=$LINUX_TEST_ARGS	# tests/lib/guest.sh, as t_linux_boot.sh
 
 if ! have_kvm; then
 	skip firmware_linux "no usable /dev/kvm"
@@ -25,7 +25,7 @@ fi
 mkdir -p build
 run_guest "$LOG" 10800 'Run /init as init process' 15 -- \
 	--firmware /usr/share/seabios/bios.bin -net none \
-	-k images/out/bzImage -i images/out/initramfs.cpio.gz \
+	-k images/out/bzImage -i images/out/initramfs.cpio \
 	-c 2 -m 512M -v -a "$ARGS"
 echo "boot took ${GUEST_SECONDS}s; log in $LOG"
 expect_in seabios_banner 'SeaBIOS \(version' "$LOG"
