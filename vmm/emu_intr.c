@@ -32,14 +32,19 @@ static void descriptor_to_segment(uint64_t d, uint16_t selector, struct kvm_segm
 	s->limit = s->g ? (limit << 12) | 0xfff : limit;
 }
 
+/* Whether selector names a GDT entry: not null, not in the LDT, within the limit. */
+static bool in_gdt(const struct emu_cpu *c, uint32_t selector)
+{
+	return (selector & ~3u) != 0 && !(selector & 4) && (selector | 7) <= c->sregs.gdt.limit;
+}
+
 int emu_load_descriptor(struct emu_cpu *c, uint16_t selector, bool ext, struct kvm_segment *seg)
 {
 	uint32_t err = (selector & ~3u) | ext;
 	uint64_t d;
 	int r;
 
-	if ((selector & ~3u) == 0 || (selector & 4) ||
-	    (uint32_t)(selector | 7) > c->sregs.gdt.limit)
+	if (!in_gdt(c, selector))
 		return emu_raise(c, X86_EXC_GP, true, (selector & ~3u) ? err : ext);
 	r = emu_read_linear(c, c->sregs.gdt.base + (selector & ~7u), &d, 8, EMU_ACC_SV);
 	if (r)
@@ -225,8 +230,7 @@ static bool frame_plausible(struct emu_cpu *c, uint32_t eip, uint32_t sel, uint3
 	uint64_t d;
 	bool ok;
 
-	if ((sel & 0xffff) != sel || (sel & ~3u) == 0 || (sel & 4) ||
-	    (sel | 7) > c->sregs.gdt.limit)
+	if ((sel & 0xffff) != sel || !in_gdt(c, sel))
 		return false;
 	ok = emu_read_linear(c, c->sregs.gdt.base + (sel & ~7u), &d, 8, EMU_ACC_SV) == EMU_OK;
 	c->fault = saved;
