@@ -46,7 +46,7 @@ chmod 755 bin/busybox
 done
 [ -x bin/sh ] || { echo "minivmm: images: busybox has no sh applet" >&2; exit 1; }
 
-cp "$HERE/init" init
+cp "${INIT:-$HERE/init}" init
 chmod 755 init
 cp "$HERE/udhcpc.script" etc/udhcpc.script
 chmod 755 etc/udhcpc.script

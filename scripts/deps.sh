@@ -15,7 +15,7 @@ libzstd-dev zlib1g-dev liblz4-dev"
 GUEST="linux-image-amd64 busybox-static cpio seabios ipxe ipxe-qemu
 qemu-system-x86 iproute2 dnsmasq-base tcpdump tshark python3 curl clang
 libclang-rt-14-dev
-cppcheck clang-tidy"
+cppcheck clang-tidy passt acpica-tools"
 # make bench: the packet-path plot (bench/report.sh).
 BENCH="gnuplot-nox"
 

@@ -281,6 +281,7 @@ run_one() {
 	fi
 	args="console=ttyS0 panic=-1 minivmm.net=dhcp minivmm.fetch=$url"
 	args="$args minivmm.httpd=80 minivmm.httpd_wait=$GUEST_TIMEOUT"
+	args="$args${LINUX_EXTRA_ARGS:+ $LINUX_EXTRA_ARGS}"
 
 	if [ "$VMM_KIND" = minivmm ]; then
 		[ "$nocsum" = 1 ] && opts=,csum=off,tso=off

@@ -13,6 +13,10 @@ MINIVMM=${MINIVMM:-./minivmm}
 # Kernel arguments for Linux test boots (why each: t_linux_boot.sh).
 LINUX_TEST_ARGS="cryptomgr.notests mitigations=off audit=0 rodata=off preempt=full nowatchdog"
 LINUX_TEST_ARGS="$LINUX_TEST_ARGS initcall_blacklist=ftrace_check_for_weak_functions,trace_eval_init,crypto_kdf108_init,blake2s_mod_init"
+# Whatever the place a test runs in adds for every Linux guest: the nested
+# test bed (tests/nested) passes the TSC frequency, which an L2 guest cannot
+# calibrate, and `quiet`.
+LINUX_TEST_ARGS="$LINUX_TEST_ARGS${LINUX_EXTRA_ARGS:+ $LINUX_EXTRA_ARGS}"
 
 have_kvm() {
 	[ -r /dev/kvm ] && [ -w /dev/kvm ]

@@ -4,7 +4,8 @@
 # start_http DIR LOG BIND PORT [WRAP...]: python3's HTTP server serving DIR
 #   on BIND:PORT, its request log in LOG, started through WRAP (which must
 #   exec it, e.g. ip netns exec NS); sets HTTP_PID and returns once the
-#   server answers, or 1 after five seconds.  The server leads a process
+#   server answers, or 1 after HTTP_START_TIMEOUT seconds (5; the nested
+#   test bed, where python3 runs under software emulation, gives more).  The server leads a process
 #   group of its own, since python3 may be a wrapper that forks (pyenv's
 #   shims do), and a kill of the wrapper alone would leave the server.
 # serve DIR LOG BIND PORT [WRAP...]: start_http, and the server is added to
@@ -21,7 +22,7 @@ start_http() {
 	setsid "$@" python3 -m http.server --bind "$bind" --directory "$dir" "$port" \
 		>"$log" 2>&1 &
 	HTTP_PID=$!
-	for i in $(seq 50); do
+	for i in $(seq $(( ${HTTP_START_TIMEOUT:-5} * 10 ))); do
 		"$@" curl -s -m 2 -o /dev/null "http://$bind:$port/" && return 0
 		sleep 0.1
 	done
