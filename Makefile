@@ -18,8 +18,8 @@ LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
 
-.PHONY: all deps check check-unit check-integration check-long run run-linux clean \
-        firmware images
+.PHONY: all deps check check-unit check-integration check-long check-nested run \
+        run-linux clean firmware images
 all: minivmm
 
 # Keep objects of test programs; they are cheap and speed up reruns.
@@ -75,6 +75,12 @@ check-integration: minivmm firmware images
 check: deps
 	@$(MAKE) --no-print-directory all firmware images $(UNIT_BINS)
 	@tests/run-suite.sh all $(UNIT_BINS) $(sort $(wildcard tests/integration/t_*.sh))
+
+# The nested test bed alone (tests/nested/README.md): Linux, iPXE and the
+# probe on a hardware-style KVM inside QEMU's software emulation.
+check-nested: deps
+	@$(MAKE) --no-print-directory all firmware images
+	@tests/run-suite.sh nested tests/integration/t_nested.sh
 
 check-long: deps
 	@$(MAKE) --no-print-directory all firmware images

@@ -37,6 +37,7 @@ die() { echo "bench: $*" >&2; exit 1; }
 
 [ -c /dev/kvm ] && [ -w /dev/kvm ] || die "/dev/kvm missing or not writable"
 command -v "$QEMU" >/dev/null || die "$QEMU not installed (scripts/deps.sh)"
+[ -n "$QEMU_CPU" ] || die "$QEMU -enable-kvm does not start here with any of $QEMU_CPU_MODELS: $QEMU_CPU_ERR"
 command -v python3 >/dev/null || die "python3 missing (the probe's peer)"
 for f in "${MINIVMM:-./minivmm}" "$PROBE" "$EXIT_ELF" "$BENCH_CSUM"; do
 	[ -e "$f" ] || die "$f missing (make bench builds it)"

@@ -98,7 +98,7 @@ fallback=$(tr -d '\r' <"$TMP/minivmm.log" | grep -aE 'emulated:|exits:' | head -
 CMDLINE=$(tr -d '\r' <"$TMP/minivmm.log" | sed -nE 's/^\[ *[0-9.]+\] Command line: //p' | head -1)
 [ -n "$CMDLINE" ] || CMDLINE="console=ttyS0 $ARGS noxsave clearcpuid=ssse3,sse4_1,sse4_2,aes,pclmulqdq,sha_ni,smap"
 
-QARGS=(-enable-kvm -M pc -bios "$QBOOT" -cpu host,-cx16 -smp "$CPUS" -m "$MEM"
+QARGS=(-enable-kvm -M pc -bios "$QBOOT" -cpu "${QEMU_CPU:-host},-cx16" -smp "$CPUS" -m "$MEM"
        -nodefaults -display none -no-reboot -serial stdio -initrd "$INITRD"
        -append "$CMDLINE")
 echo "bench-boot: QEMU with the bzImage, up to ${BOOT_QEMU_TIMEOUT:-300}s" >&2
@@ -129,7 +129,7 @@ mkdir -p "$OUT"
 	echo "Written by \`make bench-boot\` (bench/boot.sh) on $(date -u '+%Y-%m-%d %H:%M UTC')."
 	echo "Kernel $(cat images/out/kernel-version 2>/dev/null) ($KERNEL), initramfs $INITRD,"
 	echo "$CPUS vCPU, $MEM. Command line (as minivmm's guest reported it, given to QEMU"
-	echo "too): \`$CMDLINE\`. QEMU: $("$QEMU" --version | head -1), qboot, -cpu host,-cx16."
+	echo "too): \`$CMDLINE\`. QEMU: $("$QEMU" --version | head -1), qboot, -cpu ${QEMU_CPU:-host},-cx16."
 	echo "CPU: $(sed -nE 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(nproc) CPUs;"
 	echo "KVM $(grep -qwE 'vmx|svm' /proc/cpuinfo && echo hardware-assisted || echo 'software (no vmx/svm)'); load $(cut -d' ' -f1-3 /proc/loadavg)."
 	echo

@@ -13,6 +13,8 @@
 #   bench_now                   microseconds since the epoch (no fork)
 #   bench_say TEXT              a progress line on stderr
 #   QEMU_PC_QBOOT QEMU_PC_SEABIOS QEMU_MICROVM   QEMU command lines
+#   QEMU_CPU                    the -cpu model QEMU starts with here
+#                               (tests/lib/qemu_cpu.sh), empty if none
 
 MV=${MV:-}		# minivmm binary (a private copy, see bench.sh)
 QEMU=${QEMU:-qemu-system-x86_64}
@@ -42,11 +44,14 @@ bench_say() {
 	echo "bench: $*" >&2
 }
 
+. tests/lib/qemu_cpu.sh
+QEMU_CPU=$(qemu_kvm_cpu "$QEMU" 2>/dev/null) || QEMU_CPU=
+
 # QEMU -M pc the way t_probe_qemu.sh runs it (isa-debug-exit on 0xf4, no
 # default devices), as arrays so that "${QEMU_PC_QBOOT[@]}" ... & gives
 # QEMU's own pid: with qboot, and with SeaBIOS (QEMU's default firmware).
-QEMU_PC_SEABIOS=("$QEMU" -enable-kvm -M pc -cpu host -m 128 -nodefaults
+QEMU_PC_SEABIOS=("$QEMU" -enable-kvm -M pc -cpu "${QEMU_CPU:-host}" -m 128 -nodefaults
 		 -display none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4)
 QEMU_PC_QBOOT=("${QEMU_PC_SEABIOS[@]}" -bios "$QBOOT")
-QEMU_MICROVM=("$QEMU" -enable-kvm -M microvm -cpu host -m 128 -nodefaults
+QEMU_MICROVM=("$QEMU" -enable-kvm -M microvm -cpu "${QEMU_CPU:-host}" -m 128 -nodefaults
 	      -display none -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4)

@@ -170,8 +170,7 @@ struct kvm_cpuid2 *cpuid_build(int kvm_fd, bool software_kvm)
 	return c;
 }
 
-struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *base, unsigned apic_id,
-				  unsigned ncpus)
+struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *base, unsigned apic_id)
 {
 	size_t size = sizeof(*base) + base->nent * sizeof(base->entries[0]);
 	struct kvm_cpuid2 *c = malloc(size);
@@ -183,11 +182,18 @@ struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *base, unsigned apic_i
 		struct kvm_cpuid_entry2 *e = &c->entries[i];
 		switch (e->function) {
 		case 1:
-			/* Initial APIC id, and logical processors per package. */
-			e->ebx = (e->ebx & 0x0000ffff) | (apic_id << 24) |
-				 ((ncpus & 0xff) << 16);
-			if (ncpus > 1)
-				e->edx |= 1u << 28;	/* HTT: count is valid */
+			/*
+			 * Initial APIC id.  Each vCPU is a package of its own
+			 * (as QEMU's -smp N: N sockets), so one logical
+			 * processor per package and no HTT.  Calling all
+			 * vCPUs one package made SeaBIOS, which lists only
+			 * the first logical CPU of each package in the MP
+			 * table it builds, hide every vCPU but the first
+			 * from Linux (seen on a hardware KVM, where the
+			 * guest reads this CPUID as given).
+			 */
+			e->ebx = (e->ebx & 0x0000ffff) | (apic_id << 24) | (1u << 16);
+			e->edx &= ~CPUID_1_EDX_HTT;
 			break;
 		case 0xb:
 		case 0x1f:

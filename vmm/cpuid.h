@@ -23,9 +23,12 @@ bool cpuid_host_kvm_is_software(void);
 /* Fetches the supported CPUID once and applies the hide list. Dies on error. */
 struct kvm_cpuid2 *cpuid_build(int kvm_fd, bool software_kvm);
 
-/* Per-vCPU copy with the APIC id filled in; caller frees. */
-struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *base, unsigned apic_id,
-				  unsigned ncpus);
+/* Per-vCPU copy with the APIC id filled in, each vCPU a package of its own;
+ * caller frees. */
+struct kvm_cpuid2 *cpuid_for_vcpu(const struct kvm_cpuid2 *base, unsigned apic_id);
+
+/* CPUID.1:EDX bit 28: the logical-processor count in EBX[23:16] is valid. */
+#define CPUID_1_EDX_HTT (1u << 28)
 
 /* Lists the table on stdout (for --cpuid help). */
 void cpuid_print_table(bool software_kvm);

@@ -183,7 +183,7 @@ void machine_create_vcpus(struct machine *m, const struct boot_entry *entry)
 	struct kvm_cpuid2 *base = cpuid_build(vm->kvm_fd, cpuid_host_kvm_is_software());
 
 	for (unsigned i = 0; i < vm->ncpus; i++) {
-		struct kvm_cpuid2 *c = cpuid_for_vcpu(base, i, vm->ncpus);
+		struct kvm_cpuid2 *c = cpuid_for_vcpu(base, i);
 		vm->vcpu[i] = vcpu_create(vm, i, c);
 		free(c);
 	}

@@ -14,6 +14,9 @@
  *   mask=0xHEX                   remove feature bits from the profile's offer
  *   qsize=N                      cap virtqueue sizes (256)
  *   tsc_khz=N                    skip PIT calibration
+ *   xfer_ms=N                    time a TCP transfer may take (10000); the
+ *                                nested test bed, where the peer runs under
+ *                                software emulation, gives more
  *   blast=tx|rx size=N count=N   benchmark mode (checks: features,dhcp,arp,blast)
  */
 #include <linux/virtio_net.h>
@@ -46,7 +49,7 @@ static struct {
 	size_t checks_len, skip_len;
 	uint32_t peer, ip, gw;
 	uint16_t udp, tcp, qsize;
-	uint64_t bytes, udpcount, mask, tsc_khz;
+	uint64_t bytes, udpcount, mask, tsc_khz, xfer_ms;
 	int blast;	/* 0 none, 1 tx, 2 rx */
 	uint64_t blast_size, blast_count;
 } opt;
@@ -129,6 +132,7 @@ static void parse_cmdline(const char *s)
 	opt.bytes = 1u << 20;
 	opt.udpcount = 32;
 	opt.qsize = 256;
+	opt.xfer_ms = 10000;
 	while (s && *s) {
 		while (*s == ' ')
 			s++;
@@ -184,6 +188,9 @@ static void parse_cmdline(const char *s)
 		} else if (key_is(w, kl, "qsize")) {
 			opt.qsize = (uint16_t)n;
 			bad = !num || n < 4 || n > 32768;
+		} else if (key_is(w, kl, "xfer_ms")) {
+			opt.xfer_ms = n;
+			bad = !num || n == 0 || n > 3600000;
 		} else if (key_is(w, kl, "tsc_khz")) {
 			opt.tsc_khz = n;
 			bad = !num;
@@ -485,7 +492,7 @@ static void check_tcp_get(void)
 	tx.put_hdr_len = (size_t)snprintf(tx.put_hdr, sizeof(tx.put_hdr), "GET %lu\n",
 					  (unsigned long)opt.bytes);
 	int rc = tcp_transfer(opt.peer, opt.tcp, tx.put_hdr_len, &ops, TX_CSUM_FULL,
-			      false, 10000, &r);
+			      false, (unsigned)opt.xfer_ms, &r);
 	bool ok = rc == 0 && tx.announced_ok && tx.got == opt.bytes && !tx.bad &&
 		  tx.hash == tx.announced;
 	result("tcp_get", ok, "%lu bytes fnv=%016lx peer=%016lx bad=%lu %lums %luKiB/s retrans=%lu%s%s",
@@ -531,7 +538,7 @@ static void check_tcp_put(const char *name, enum tx_csum mode, bool tso)
 	tx.put_hdr_len = (size_t)snprintf(tx.put_hdr, sizeof(tx.put_hdr), "PUT %lu\n",
 					  (unsigned long)opt.bytes);
 	int rc = tcp_transfer(opt.peer, opt.tcp, tx.put_hdr_len + opt.bytes, &ops, mode,
-			      tso, 10000, &r);
+			      tso, (unsigned)opt.xfer_ms, &r);
 	bool ok = rc == 0 && tx.announced_ok && tx.announced == want;
 	if (tso && r.gso_max < 32768)
 		ok = false;
@@ -632,6 +639,8 @@ void probe_main(const struct hvm_start_info *si)
 		cmdline = (const char *)(uintptr_t)si->cmdline_paddr;
 	parse_cmdline(cmdline);
 	timer_init(opt.tsc_khz);
+	/* A slower world (xfer_ms raised) gets a patient TX ring too. */
+	vnet_set_tx_wait(opt.xfer_ms / 10);
 	printf("PROBE start profile=%s tsc_khz=%lu\n", profile_name(opt.profile),
 	       (unsigned long)tsc_per_ms);
 

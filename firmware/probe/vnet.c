@@ -334,6 +334,14 @@ unsigned vnet_tx_reclaim(void)
 	return tx_in_flight;
 }
 
+/* How long vnet_tx_buf waits for the device to free a slot (main.c sets it). */
+static unsigned tx_wait_ms = 1000;
+
+void vnet_set_tx_wait(unsigned ms)
+{
+	tx_wait_ms = ms;
+}
+
 uint8_t *vnet_tx_buf(void)
 {
 	uint64_t deadline = 0;
@@ -345,7 +353,7 @@ uint8_t *vnet_tx_buf(void)
 			break;
 		vnet.st.tx_full_waits++;
 		if (!deadline)
-			deadline = now_ms() + 1000;
+			deadline = now_ms() + tx_wait_ms;
 		else if (now_ms() > deadline)
 			return 0;
 		cpu_relax();

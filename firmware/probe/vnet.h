@@ -67,6 +67,8 @@ bool vnet_rx_pending(void);
  * vnet_tx_send() posts it with the given header and notifies as needed.
  */
 uint8_t *vnet_tx_buf(void);
+/* How long vnet_tx_buf waits for a free slot before it gives up (1000 ms). */
+void vnet_set_tx_wait(unsigned ms);
 void vnet_tx_send(size_t len, const struct virtio_net_hdr_v1 *hdr);
 /* Reclaims finished TX slots; returns how many are in flight. */
 unsigned vnet_tx_reclaim(void);

@@ -40,6 +40,7 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 . tests/lib/guest.sh
 . tests/lib/http.sh
+. tests/lib/capture.sh
 
 VMM_KIND=${LINUX_NET_VMM:-minivmm}
 RUNS=${LINUX_NET_RUNS:-"slirp tap slirp_nocsum tap_nocsum"}
@@ -116,79 +117,9 @@ start_http_www() {
 	serve "$OUT/www" "$OUT/http-$2.log" "$@"
 }
 
-# ---- checksums on a capture (tshark) --------------------------------------
-# tshark 4.0's checksum status values (tshark -G values): 0 Bad, 1 Good,
-# 2 Unverified, 3 Not present, 4 Illegal.  Checking is off by default and
-# turned on per protocol.
-TSHARK_CSUM=(-o ip.check_checksum:TRUE -o tcp.check_checksum:TRUE
-	     -o udp.check_checksum:TRUE)
-BAD_ANY='ip.checksum.status == 0 || tcp.checksum.status == 0 || udp.checksum.status == 0'
-BAD_IP='ip.checksum.status == 0'
-TSHARK_OK=
-
-# Frame numbers of PCAP matching FILTER, space-separated.
-tshark_frames() {
-	tshark -r "$1" "${TSHARK_CSUM[@]}" -Y "$2" -T fields -e frame.number \
-		2>/dev/null | tr '\n' ' ' | sed 's/ $//'
-}
-
-# Total TCP payload bytes in PCAP (a capture too small to judge is a fail).
-tcp_payload_bytes() {
-	tshark -r "$1" -Y 'tcp.len > 0' -T fields -e tcp.len 2>/dev/null |
-		awk '{ n += $1 } END { print n + 0 }'
-}
-
-# Proves the filter on frames whose verdicts are known (csum_pcap.py):
-# only then does "no bad checksums" mean something.
-tshark_self_check() {
-	local got
-	if ! command -v tshark >/dev/null; then
-		skip tshark_filter_finds_bad "tshark missing (package tshark)"
-		return
-	fi
-	python3 tests/lib/csum_pcap.py "$OUT/known.pcap"
-	got="$(tshark_frames "$OUT/known.pcap" "$BAD_ANY")/$(tshark_frames "$OUT/known.pcap" "$BAD_IP")"
-	if [ "$got" = "2 4 5/5" ]; then
-		pass tshark_filter_finds_bad "frames 2 4 5 of 5, IP: 5"
-		TSHARK_OK=1
-	else
-		fail tshark_filter_finds_bad "bad frames '$got', want '2 4 5/5'"
-	fi
-}
-
-# NAME PCAP STRICT: a capture with at least both transfers' TCP payload and
-# no bad checksum (STRICT=1) or no bad IP header checksum (STRICT=0; the
-# frames' TCP/UDP checksums may legitimately be partial, see run_one).
-check_capture() {
-	local name=$1 pcap=$2 strict=$3 bytes bad l4
-	if [ -z "$TSHARK_OK" ]; then
-		skip "$name" "no trusted tshark filter (see tshark_filter_finds_bad)"
-		return
-	fi
-	if [ ! -s "$pcap" ]; then
-		fail "$name" "no capture $pcap"
-		return
-	fi
-	bytes=$(tcp_payload_bytes "$pcap")
-	if [ "$bytes" -lt $((2 * BLOB_SIZE)) ]; then
-		fail "$name" "only $bytes bytes of TCP payload captured"
-		return
-	fi
-	l4=$(tshark_frames "$pcap" "$BAD_ANY" | wc -w)
-	if [ "$strict" = 1 ]; then
-		bad=$l4
-	else
-		bad=$(tshark_frames "$pcap" "$BAD_IP" | wc -w)
-	fi
-	if [ "$bad" = 0 ]; then
-		pass "$name" "$bytes TCP payload bytes; $([ "$strict" = 1 ] &&
-			echo "all checksums good" ||
-			echo "IP header checksums good, $l4 frames with partial TCP/UDP checksums")"
-	else
-		fail "$name" "$bad frames with bad checksums: $(tshark_frames "$pcap" \
-			"$([ "$strict" = 1 ] && echo "$BAD_ANY" || echo "$BAD_IP")" | cut -d' ' -f1-10)"
-	fi
-}
+# ---- checksums on a capture ----------------------------------------------
+# tshark's verdicts, from tests/lib/capture.sh: check_capture NAME PCAP
+# STRICT MIN_BYTES; a capture must hold at least both transfers' payload.
 
 # ---- negotiated features --------------------------------------------------
 # virtio 1.2 5.1.3 bit numbers, for the log line.
@@ -418,11 +349,11 @@ run_one() {
 	# of every frame, so under QEMU only the slirp runs' dump is checked
 	# (no offload is negotiated there); the tap capture covers tap runs.
 	if [ "$backend" = tap ]; then
-		check_capture "${name}_tap_checksums" "$tpcap" "$nocsum"
+		check_capture "${name}_tap_checksums" "$tpcap" "$nocsum" $((2 * BLOB_SIZE))
 	fi
 	if [ "$VMM_KIND" = minivmm ] ||
 	   { [ "$backend" = slirp ] && [ "${features:0:2}" = 00 ]; }; then
-		check_capture "${name}_vmm_pcap_checksums" "$vpcap" 1
+		check_capture "${name}_vmm_pcap_checksums" "$vpcap" 1 $((2 * BLOB_SIZE))
 	else
 		skip "${name}_vmm_pcap_checksums" "QEMU's filter-dump of a tap netdev holds virtio-net headers and partial checksums; the tap capture is checked instead"
 	fi

@@ -53,7 +53,7 @@ if ! probe_start_peer slirp 127.0.0.1; then
 	echo "0 passed, 1 failed"; exit 1
 fi
 for p in $PROBE_PROFILES; do
-	run "$MINIVMM" "slirp-$p" slirp "profile=$p udp=$PEER_UDP tcp=$PEER_TCP"
+	run "$MINIVMM" "slirp-$p" slirp "profile=$p udp=$PEER_UDP tcp=$PEER_TCP$PROBE_EXTRA"
 	probe_must slirp "$p"
 	# minivmm's slirp backend finishes checksums and segments in software
 	# (DESIGN.md), so it offers CSUM and HOST_TSO: the transmit checks run.
@@ -82,7 +82,7 @@ if ! probe_tap_up; then
 	exit
 fi
 IN_NS=(ip netns exec "$NETNS")
-ports="udp=$PEER_UDP tcp=$PEER_TCP"
+ports="udp=$PEER_UDP tcp=$PEER_TCP$PROBE_EXTRA"
 
 for p in $PROBE_PROFILES; do
 	run "$MINIVMM" "tap-$p" "$NETNS_TAP" "profile=$p $ports"

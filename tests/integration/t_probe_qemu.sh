@@ -24,6 +24,11 @@ IN_NS=()		# set to (ip netns exec NS) for the tap runs
 
 command -v "$QEMU" >/dev/null || probe_skip_all "$QEMU not installed"
 probe_require
+. tests/lib/qemu_cpu.sh
+# A QEMU that cannot start a KVM guest here is a skip naming its message.
+QEMU_CPU=$(qemu_kvm_cpu "$QEMU") ||
+	probe_skip_all "$QEMU -enable-kvm does not start here with any of $QEMU_CPU_MODELS: $QEMU_CPU_ERR"
+echo "t_probe_qemu: -cpu $QEMU_CPU"
 
 # qboot starts in ~0.1 s here; SeaBIOS spends ~10 s in emulated ring 0.
 BIOS=()
@@ -34,7 +39,7 @@ run() {
 	local log=$PROBE_OUT/$1.log netdev=$2 append=$3 t0
 	t0=$(date +%s%N)
 	timeout "$PROBE_TIMEOUT" "${IN_NS[@]}" "$QEMU" -enable-kvm -M pc "${BIOS[@]}" \
-		-cpu host -m 128 -nodefaults -display none -no-reboot \
+		-cpu "$QEMU_CPU" -m 128 -nodefaults -display none -no-reboot \
 		-serial "file:$log" -kernel "$PROBE" -append "$append" \
 		-device isa-debug-exit,iobase=0xf4,iosize=4 \
 		-netdev "$netdev" \
@@ -50,7 +55,7 @@ if ! probe_start_peer slirp 127.0.0.1; then
 	echo "0 passed, 1 failed"; exit 1
 fi
 for p in $PROBE_PROFILES; do
-	run "slirp-$p" "user,id=n0" "profile=$p udp=$PEER_UDP tcp=$PEER_TCP"
+	run "slirp-$p" "user,id=n0" "profile=$p udp=$PEER_UDP tcp=$PEER_TCP$PROBE_EXTRA"
 	probe_must slirp "$p"
 	probe_verdict "slirp/$p" "$LOG" "$ST" 1 "$SECS" "${PROBE_MUST[@]}"
 done
@@ -65,7 +70,7 @@ else
 	IN_NS=(ip netns exec "$NETNS")
 	for p in $PROBE_PROFILES; do
 		run "tap-$p" "tap,id=n0,ifname=$NETNS_TAP,script=no,downscript=no,vhost=off" \
-			"profile=$p udp=$PEER_UDP tcp=$PEER_TCP"
+			"profile=$p udp=$PEER_UDP tcp=$PEER_TCP$PROBE_EXTRA"
 		probe_must tap "$p"
 		probe_verdict "tap/$p" "$LOG" "$ST" 1 "$SECS" "${PROBE_MUST[@]}"
 	done

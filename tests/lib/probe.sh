@@ -29,6 +29,10 @@ PROBE=firmware/probe/out/probe.elf
 PROBE_PEER=tests/peers/probe_peer.py
 PROBE_PROFILES=${PROBE_PROFILES:-"ipxe openbsd linux"}
 PROBE_TIMEOUT=${PROBE_TIMEOUT:-30}
+# Appended to the probe's peer ports: PROBE_XFER_MS sets its TCP transfer
+# time-out (the nested test bed, whose peer runs under emulation, gives
+# more time; tests/nested/inside.sh).
+PROBE_EXTRA=${PROBE_XFER_MS:+ xfer_ms=$PROBE_XFER_MS}
 PROBE_NAME=${PROBE_NAME:-probe}
 PROBE_OUT=
 PROBE_PEER_PIDS=()

@@ -1,0 +1,182 @@
+#!/bin/bash
+# suite: background (one L1 boot under QEMU's software emulation, minutes)
+# The nested test bed (tests/nested/README.md): the tests that need a
+# hardware-style KVM, run on one.
+#
+# On a host whose KVM is software (kvm_pvm, see ../shared/HOST-KVM.md) a
+# Linux guest's userspace cannot run, so the Linux, firmware and probe tests
+# that need it run one level down: QEMU with pure software emulation (TCG)
+# gives an L1 Debian kernel an AMD CPU with SVM, kvm-amd gives L1 an
+# ordinary /dev/kvm, and minivmm boots its L2 guests there.  L1's root is
+# this machine's own (9p, read-only, under a tmpfs overlay), so L1 runs the
+# freshly built ./minivmm, images/out and the same test scripts, unchanged.
+# One L1 boot runs the whole list (tests/nested/inside.sh); each test's
+# result lines come back over a second 9p share and are printed here with a
+# "nested/" prefix and counted in this script's closing line.  tshark's
+# checksum verdicts on the captures are taken here, on copies (tshark alone
+# takes 10 s to start in L1; tests/lib/capture.sh).
+#
+# Which tests, by what this host's /dev/kvm is (names: tests/nested/inside.sh):
+#   software  the Linux tests whose userspace part needs a real KVM
+#             ($LINUX_TESTS), and iPXE, the probe matrix and seccomp again
+#             on minivmm's hardware-KVM path (no emulation fallback, no
+#             CPUID bits hidden), nested; all the rest run here as usual.
+#   none      (a machine that is itself a kvm-pvm guest has no /dev/kvm)
+#             those, and every integration test that needs /dev/kvm and so
+#             skips here, nested.
+#   hardware  the suite's own tests see it themselves; only the tests that
+#             are not in the suite run, here, directly.
+# NESTED_TESTS overrides the list.
+# Logs: build/nested/console.log (L1's console), build/nested/out/.
+set -u
+cd "$(dirname "$0")/../.."
+. tests/lib/guest.sh
+. tests/lib/capture.sh
+
+LINUX_TESTS="t_linux_net linux_boot_vmlinux l_linux_ci_exits l_linux_passt l_firmware_linux l_linux_guest_decompress"
+OUT=build/nested/out
+CONSOLE=build/nested/console.log
+# The whole L1 run, boot to power-off.
+L1_BOUND=${NESTED_L1_BOUND:-2400}
+
+# script NAME: the test script a name stands for.
+script() {
+	case $1 in
+	linux_boot_vmlinux) echo tests/integration/t_linux_boot.sh ;;
+	t_*) echo "tests/integration/$1.sh" ;;
+	l_*) echo "tests/long/$1.sh" ;;
+	esac
+}
+
+# Integration tests that cannot run without /dev/kvm (they say so with a
+# skip), but for the Linux boot, which linux_boot_vmlinux stands for, and
+# those that cost too much under L1's emulation for what they add: t_asan
+# (its unit half runs here; its build would run in L1) and t_fuzz_quick.
+kvm_tests() {
+	local f n
+	for f in tests/integration/t_*.sh; do
+		n=$(basename "$f" .sh)
+		case $n in t_nested|t_asan|t_linux_boot|t_linux_net|t_fuzz_quick) continue ;; esac
+		grep -qE 'have_kvm|probe_require|/dev/kvm' "$f" && echo "$n"
+	done
+}
+
+if ! have_kvm; then
+	HOST_KVM=none
+	WANT="$LINUX_TESTS $(kvm_tests | tr '\n' ' ')"
+elif software_kvm; then
+	HOST_KVM=software
+	WANT="$LINUX_TESTS t_firmware t_probe_minivmm t_seccomp"
+else
+	HOST_KVM=hardware
+	WANT="linux_boot_vmlinux l_linux_ci_exits l_linux_passt l_firmware_linux l_linux_guest_decompress"
+fi
+TESTS=
+for t in ${NESTED_TESTS:-$WANT}; do
+	# Tests whose script is not in this tree are left out.
+	[ -f "$(script "$t")" ] && TESTS="$TESTS${TESTS:+,}$t"
+done
+
+# report NAME: prints one test's output with the nested/ prefix and adds
+# its closing line to this script's counts.
+report() {
+	local name=$1 line p f s rc
+	if [ ! -f "$OUT/$name.out" ]; then
+		fail "nested/$name" "never started in L1 (see $CONSOLE)"
+		return
+	fi
+	sed "s|^|nested/$name: |" "$OUT/$name.out"
+	rc=$(cat "$OUT/$name.rc" 2>/dev/null || echo none)
+	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$OUT/$name.out" | tail -n 1)
+	if [ -z "$line" ]; then
+		fail "nested/$name" "no result line (status $rc; see $CONSOLE)"
+		return
+	fi
+	p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
+	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+	s=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
+	T_PASS=$((T_PASS + p)) T_FAIL=$((T_FAIL + f)) T_SKIP=$((T_SKIP + ${s:-0}))
+	[ "$rc" != 0 ] && [ "$f" = 0 ] && fail "nested/$name" "exited $rc"
+	check_deferred_captures "$OUT/captures/$name"
+}
+
+rm -rf "$OUT"
+mkdir -p "$OUT"
+
+if [ "$HOST_KVM" = hardware ]; then
+	echo "nested: this host's KVM is hardware-backed: $TESTS run here, directly"
+	NESTED_OUT=$OUT tests/nested/inside.sh "$TESTS" >/dev/null 2>&1
+	for t in ${TESTS//,/ }; do report "$t"; done
+	finish; exit
+fi
+
+# ---- the L1 guest -----------------------------------------------------------
+QEMU=qemu-system-x86_64
+skip_nested() {
+	skip nested "$1"
+	finish; exit
+}
+command -v "$QEMU" >/dev/null || skip_nested "$QEMU missing (package qemu-system-x86)"
+# Everything the tests would otherwise build in L1 (a compiler under
+# software emulation), built here first.
+if ! make -s minivmm firmware build/minivmm-force-offloads build/minivmm-no-rx-fixup \
+	build/bench/exit.elf >build/nested/make.log 2>&1; then
+	fail nested_build "make failed: $(grep -m1 -i error build/nested/make.log)"
+	finish; exit
+fi
+# The small test guests, where the pattern rule builds them alone (some,
+# like http_payload.S, need files their test makes first).
+for g in tests/guests/*.S; do
+	g=${g#tests/guests/}
+	make -s "build/tests/guests/${g%.S}.elf" >>build/nested/make.log 2>&1
+done
+make -s -C images >/dev/null 2>&1 || skip_nested "cannot build images/out (make -C images)"
+KVER=$(cat images/out/kernel-version)
+MODDIR=/lib/modules/$KVER
+[ -f "$MODDIR/modules.dep" ] || skip_nested "no modules for $KVER in $MODDIR"
+
+# L1's initramfs: busybox, tests/nested/l1-init, and the modules for the
+# 9p root, its overlay, kvm-amd, and the tap/veth/dummy devices tests make.
+L1_INITRD=build/nested/l1.cpio.gz
+L1_MODULES="virtio_pci 9pnet_virtio 9p overlay kvm-amd tun veth dummy"
+if ! INIT=$PWD/tests/nested/l1-init images/mkinitramfs.sh "$(command -v busybox || echo /bin/busybox)" \
+	"$MODDIR" "$L1_MODULES" "$L1_INITRD" >build/nested/l1-initramfs.log 2>&1; then
+	fail nested_l1_initramfs "$(tail -n 1 build/nested/l1-initramfs.log)"
+	finish; exit
+fi
+
+# -cpu max,-xsave: TCG's AMD model with SVM; without -xsave QEMU 7.2 does
+# not intercept L1's XSETBV for L2 and L2 warns "XSAVE consistency
+# problem".  -smp 1: with -smp 2 (multi-threaded TCG) an L2 vCPU was seen
+# never to leave guest mode (L1 reported a soft lockup of minivmm's vCPU
+# thread growing past 130 s); L2's two vCPUs share L1's one.
+# Both 9p shares use security_model=none: L1 is root and only reads the
+# host's files, or writes the result folder.
+echo "nested: this host's KVM: $HOST_KVM; L1 = $QEMU (TCG), kernel $KVER; tests: $TESTS"
+start=$(now_s)
+timeout -k 10 "$L1_BOUND" "$QEMU" -accel tcg -machine q35 -cpu max,-xsave -smp 1 -m 3G \
+	-display none -serial stdio -monitor none -no-reboot -nodefaults \
+	-kernel images/out/bzImage -initrd "$L1_INITRD" \
+	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
+	-virtfs "local,path=$PWD/$OUT,mount_tag=nestedout,security_model=none" \
+	-append "console=ttyS0 quiet panic=-1 nested.dir=$PWD nested.tests=$TESTS" \
+	</dev/null >"$CONSOLE" 2>&1
+rc=$?
+secs=$(awk -v a="$start" -v b="$(now_s)" 'BEGIN { printf "%.0f", b - a }')
+sed -i 's/\r$//' "$CONSOLE"
+echo "nested: L1 ran ${secs}s (status $rc); console in $CONSOLE"
+grep -E '^NESTED-(KVM|END)' "$CONSOLE" | sed 's/^/    /'
+
+if grep -q '^NESTED-KVM-OK' "$CONSOLE"; then
+	pass nested_l1_kvm "$(sed -n 's/^NESTED-KVM-OK //p' "$CONSOLE")"
+elif ! grep -q '^NESTED-' "$CONSOLE" && [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$rc" != 137 ]; then
+	# QEMU itself did not start (L1's init says nothing): a skip that
+	# names QEMU's own message.
+	skip_nested "$QEMU did not start (status $rc): $(head -n 1 "$CONSOLE")"
+else
+	fail nested_l1_kvm "$(grep -m1 '^NESTED-KVM-FAIL' "$CONSOLE" || tail -n 3 "$CONSOLE" | tr '\n' ' ')"
+fi
+grep -q '^NESTED-ALL-DONE' "$CONSOLE" ||
+	fail nested_l1_finished "L1 did not finish its list in ${secs}s (status $rc)"
+for t in ${TESTS//,/ }; do report "$t"; done
+finish
