@@ -111,12 +111,12 @@ if [ "$HOST_KVM" = hardware ]; then
 fi
 
 # ---- the L1 guest -----------------------------------------------------------
-QEMU=qemu-system-x86_64
+. tests/nested/l1.sh
 skip_nested() {
 	skip nested "$1"
 	finish; exit
 }
-command -v "$QEMU" >/dev/null || skip_nested "$QEMU missing (package qemu-system-x86)"
+command -v "$L1_QEMU" >/dev/null || skip_nested "$L1_QEMU missing (package qemu-system-x86)"
 # Everything the tests would otherwise build in L1 (a compiler under
 # software emulation), built here first.
 if ! make -s minivmm firmware build/minivmm-force-offloads build/minivmm-no-rx-fixup \
@@ -131,36 +131,15 @@ for g in tests/guests/*.S; do
 	make -s "build/tests/guests/${g%.S}.elf" >>build/nested/make.log 2>&1
 done
 make -s -C images >/dev/null 2>&1 || skip_nested "cannot build images/out (make -C images)"
-KVER=$(cat images/out/kernel-version)
-MODDIR=/lib/modules/$KVER
-[ -f "$MODDIR/modules.dep" ] || skip_nested "no modules for $KVER in $MODDIR"
-
-# L1's initramfs: busybox, tests/nested/l1-init, and the modules for the
-# 9p root, its overlay, kvm-amd, and the tap/veth/dummy devices tests make.
-L1_INITRD=build/nested/l1.cpio.gz
-L1_MODULES="virtio_pci 9pnet_virtio 9p overlay kvm-amd tun veth dummy"
-if ! INIT=$PWD/tests/nested/l1-init images/mkinitramfs.sh "$(command -v busybox || echo /bin/busybox)" \
-	"$MODDIR" "$L1_MODULES" "$L1_INITRD" >build/nested/l1-initramfs.log 2>&1; then
-	fail nested_l1_initramfs "$(tail -n 1 build/nested/l1-initramfs.log)"
+if ! l1_prepare build/nested; then
+	fail nested_l1_initramfs "$L1_ERR"
 	finish; exit
 fi
 
-# -cpu max,-xsave: TCG's AMD model with SVM; without -xsave QEMU 7.2 does
-# not intercept L1's XSETBV for L2 and L2 warns "XSAVE consistency
-# problem".  -smp 1: with -smp 2 (multi-threaded TCG) an L2 vCPU was seen
-# never to leave guest mode (L1 reported a soft lockup of minivmm's vCPU
-# thread growing past 130 s); L2's two vCPUs share L1's one.
-# Both 9p shares use security_model=none: L1 is root and only reads the
-# host's files, or writes the result folder.
-echo "nested: this host's KVM: $HOST_KVM; L1 = $QEMU (TCG), kernel $KVER; tests: $TESTS"
+echo "nested: this host's KVM: $HOST_KVM; L1 = $L1_QEMU (TCG), kernel $(cat images/out/kernel-version); tests: $TESTS"
 start=$(now_s)
-timeout -k 10 "$L1_BOUND" "$QEMU" -accel tcg -machine q35 -cpu max,-xsave -smp 1 -m 3G \
-	-display none -serial stdio -monitor none -no-reboot -nodefaults \
-	-kernel images/out/bzImage -initrd "$L1_INITRD" \
-	-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
-	-virtfs "local,path=$PWD/$OUT,mount_tag=nestedout,security_model=none" \
-	-append "console=ttyS0 quiet panic=-1 nested.dir=$PWD nested.tests=$TESTS" \
-	</dev/null >"$CONSOLE" 2>&1
+timeout -k 10 "$L1_BOUND" bash -c '. tests/nested/l1.sh; l1_qemu "$@"' l1 build/nested "$OUT" \
+	"nested.tests=$TESTS" </dev/null >"$CONSOLE" 2>&1
 rc=$?
 secs=$(awk -v a="$start" -v b="$(now_s)" 'BEGIN { printf "%.0f", b - a }')
 sed -i 's/\r$//' "$CONSOLE"
@@ -172,7 +151,7 @@ if grep -q '^NESTED-KVM-OK' "$CONSOLE"; then
 elif ! grep -q '^NESTED-' "$CONSOLE" && [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$rc" != 137 ]; then
 	# QEMU itself did not start (L1's init says nothing): a skip that
 	# names QEMU's own message.
-	skip_nested "$QEMU did not start (status $rc): $(head -n 1 "$CONSOLE")"
+	skip_nested "$L1_QEMU did not start (status $rc): $(head -n 1 "$CONSOLE")"
 else
 	fail nested_l1_kvm "$(grep -m1 '^NESTED-KVM-FAIL' "$CONSOLE" || tail -n 3 "$CONSOLE" | tr '\n' ' ')"
 fi

@@ -18,10 +18,13 @@ TEST_BOUND=${NESTED_TEST_BOUND:-900}
 
 ip link set lo up
 
-# An L2 guest cannot calibrate its TSC against L1's emulated timers (its
-# clock ran at 0.4-0.7x without this): hand it L1's frequency.
-mhz=$(dmesg | sed -nE 's/.*tsc: Detected ([0-9]+)\.([0-9]{3}) MHz.*/\1\2/p' | head -n 1)
-TSC_ARG=${mhz:+tsc_early_khz=$mhz}
+# L1's TSC frequency for L2 Linux guests (tests/nested/l1-init says why),
+# or worked out here when run by hand.
+if [ -z "${L2_TSC_ARG+set}" ]; then
+	mhz=$(dmesg | sed -nE 's/.*tsc: Detected ([0-9]+)\.([0-9]{3}) MHz.*/\1\2/p' | head -n 1)
+	L2_TSC_ARG=${mhz:+tsc_early_khz=$mhz}
+fi
+TSC_ARG=$L2_TSC_ARG
 # Everything in L1 runs under software emulation, the host-side peers too:
 # python3's http.server starts slowly, and the probe's peer serves a TCP
 # stream at a few hundred KiB/s, so the probe's transfers get more time,
