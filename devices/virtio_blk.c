@@ -374,12 +374,12 @@ void virtio_blk_print_stats(const struct virtio_blk *b, FILE *f)
 {
 	const struct virtio_blk_stats *s = &b->st;
 
-	fprintf(f, "virtio-blk %.20s: %llu sectors%s, features %#llx\r\n",
+	fprintf(f, "virtio-blk %.20s: %llu sectors%s, features %#llx%s",
 		b->id, (unsigned long long)b->capacity, b->ro ? " (ro)" : "",
-		(unsigned long long)b->features);
+		(unsigned long long)b->features, log_eol());
 	fprintf(f, "  reads %lu (%llu bytes) writes %lu (%llu bytes) flushes "
 		"%lu get_id %lu syncs %lu; ioerr %lu unsupp %lu dropped %lu "
-		"bad chains %lu\r\n", s->reads, s->bytes_read, s->writes,
+		"bad chains %lu%s", s->reads, s->bytes_read, s->writes,
 		s->bytes_written, s->flushes, s->get_ids, s->syncs, s->ioerr,
-		s->unsupp, s->dropped, s->bad_chains);
+		s->unsupp, s->dropped, s->bad_chains, log_eol());
 }

@@ -366,21 +366,21 @@ void virtio_net_print_stats(struct virtio_net *n, FILE *f)
 	const struct virtio_pci_stats *t = &n->vp->stats;
 
 	fprintf(f, "virtio-net %02x:%02x:%02x:%02x:%02x:%02x (%s) features "
-		"%#llx\r\n", n->mac[0], n->mac[1], n->mac[2], n->mac[3],
+		"%#llx%s", n->mac[0], n->mac[1], n->mac[2], n->mac[3],
 		n->mac[4], n->mac[5], n->be->name ? n->be->name : "?",
-		(unsigned long long)n->features);
-	fprintf(f, "  tx %llu packets %llu bytes, %llu fixed up in software\r\n",
-		s->tx_packets, s->tx_bytes, s->tx_fixups);
-	fprintf(f, "  rx %llu packets %llu bytes, %llu fixed up in software\r\n",
-		s->rx_packets, s->rx_bytes, s->rx_fixups);
+		(unsigned long long)n->features, log_eol());
+	fprintf(f, "  tx %llu packets %llu bytes, %llu fixed up in software%s",
+		s->tx_packets, s->tx_bytes, s->tx_fixups, log_eol());
+	fprintf(f, "  rx %llu packets %llu bytes, %llu fixed up in software%s",
+		s->rx_packets, s->rx_bytes, s->rx_fixups, log_eol());
 	for (int r = 1; r < NET_DROP_REASONS; r++)
 		if (s->tx_drops[r] || s->rx_drops[r])
-			fprintf(f, "  drops %-16s tx %llu rx %llu\r\n",
+			fprintf(f, "  drops %-16s tx %llu rx %llu%s",
 				net_drop_name[r], s->tx_drops[r],
-				s->rx_drops[r]);
+				s->rx_drops[r], log_eol());
 	fprintf(f, "  kicks tx %llu rx %llu ctrl %llu; interrupts %llu "
-		"(msi-x %lu, intx %lu, masked %lu); ctrl ok %llu err %llu\r\n",
+		"(msi-x %lu, intx %lu, masked %lu); ctrl ok %llu err %llu%s",
 		s->tx_kicks, s->rx_kicks, s->ctrl_kicks, s->interrupts,
 		t->irqs_msix, t->irqs_intx, t->irqs_masked, s->ctrl_ok,
-		s->ctrl_err);
+		s->ctrl_err, log_eol());
 }

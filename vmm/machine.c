@@ -213,8 +213,8 @@ void machine_print_counters(struct machine *m, FILE *out)
 		emu += v->exits_emulation;
 		emu_stats_add(&total, &v->emu);
 	}
-	fprintf(out, "minivmm: exits: io %lu, mmio %lu, emulation fallback %lu\r\n",
-		io, mmio, emu);
+	fprintf(out, "minivmm: exits: io %lu, mmio %lu, emulation fallback %lu%s",
+		io, mmio, emu, log_eol());
 	bus_lock(&m->vm->bus);
 	for (unsigned i = 0; i < m->nnets; i++)
 		virtio_net_print_stats(m->net[i], out);

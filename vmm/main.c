@@ -4,6 +4,7 @@
  * main thread the I/O thread until the guest ends.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,24 @@ static void setup_signals(struct machine *m)
 	signal(SIGPIPE, SIG_IGN);
 }
 
+/*
+ * Started with fd 0, 1 or 2 closed, minivmm's first opens would take those
+ * numbers: /dev/kvm would become "stdout" and the VM "stderr", and the
+ * console and messages would be written into them.  /dev/null fills any gap
+ * before anything else is opened.  Nothing can be reported if it fails, so
+ * then it just exits.
+ */
+static void reopen_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (got != fd)
+			_exit(1);
+	}
+}
+
 static size_t console_to_uart(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct machine *m = opaque;
@@ -91,6 +110,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int status;
 
+	reopen_std_fds();
 	if (options_parse(argc, argv, &o, err, sizeof(err)) < 0)
 		die("%s", err);
 	if (o.help) {
