@@ -305,11 +305,14 @@ struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 	if (qs < 2 || qs > VQ_MAX_SIZE || (qs & (qs - 1))) {
 		err("virtio-net: queue size %u is not a power of two in 2..%u",
 		    qs, VQ_MAX_SIZE);
+		net_pcap_close(opts->pcap);
 		return NULL;
 	}
 	n = calloc(1, sizeof(*n));
-	if (!n)
+	if (!n) {
+		net_pcap_close(opts->pcap);
 		return NULL;
+	}
 	n->plat = p;
 	n->be = be;
 	n->opts = *opts;
@@ -320,14 +323,7 @@ struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 	n->tx_buf = malloc(VNET_BUF_SIZE);
 	if (!n->rx_buf || !n->tx_buf)
 		goto fail;
-	if (opts->pcap_path) {
-		n->pcap = net_pcap_open(opts->pcap_path);
-		if (!n->pcap) {
-			err("virtio-net: %s: %s", opts->pcap_path,
-			    strerror(errno));
-			goto fail;
-		}
-	}
+	n->pcap = opts->pcap;
 	info.features = n->offered;
 	info.nqueues = opts->ctrl_vq ? 3 : 2;
 	info.queue_size = (uint16_t)qs;

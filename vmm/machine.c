@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "devices/disk_image.h"
 #include "devices/exit_port.h"
 #include "devices/pci.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_blk.h"
 #include "net/netspec.h"
+#include "net/pcap.h"
 #include "net/slirp.h"
 #include "net/tap.h"
 #include "devices/i8042.h"
@@ -93,7 +95,8 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 	for (unsigned i = 0; i < o->nnets; i++) {
 		struct net_spec ns;
 		struct virtio_net_opts vo;
-		char err[256];
+		char err[4400];
+		const char *pcap;
 		unsigned gsi;
 
 		if (net_spec_parse(&ns, o->net[i], err, sizeof(err)) < 0)
@@ -108,7 +111,9 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 		vo.event_idx = ns.event_idx;
 		vo.indirect = ns.indirect;
 		vo.queue_size = ns.queue_size;
-		vo.pcap_path = ns.pcap[0] ? ns.pcap : (m->nnets == 0 ? o->pcap : NULL);
+		pcap = ns.pcap[0] ? ns.pcap : (m->nnets == 0 ? o->pcap : NULL);
+		if (pcap && !(vo.pcap = net_pcap_open(pcap, err, sizeof(err))))
+			die("%s %s", ns.pcap[0] ? "-net pcap=" : "--pcap", err);
 
 		m->backend[m->nnets] = open_backend(vm, &ns);
 		gsi = PCI_GSI_BASE + pci_next_slot(m->pci) % 8;
@@ -131,16 +136,13 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 static void build_disks(struct machine *m, struct vm *vm, const struct options *o)
 {
 	for (unsigned i = 0; i < o->ndisks; i++) {
-		char path[4096], err[300];
-		const char *comma = strrchr(o->disk[i], ',');
-		bool ro = comma && strcmp(comma, ",ro") == 0;
+		char path[4096], err[4400];
+		bool ro;
 		unsigned gsi = PCI_GSI_BASE + pci_next_slot(m->pci) % 8;
 
-		if (comma && !ro)
-			die("-d %s: unknown option '%s' (only ,ro)", o->disk[i],
-			    comma + 1);
-		snprintf(path, sizeof(path), "%.*s", (int)(ro ? comma - o->disk[i]
-				: (long)strlen(o->disk[i])), o->disk[i]);
+		if (disk_spec_parse(o->disk[i], path, sizeof(path), &ro, err,
+				    sizeof(err)) < 0)
+			die("-d %s", err);
 		m->disk[m->ndisks] = virtio_blk_create(m->pci, &vm->platform, path,
 						       ro, gsi, err, sizeof(err));
 		if (!m->disk[m->ndisks])

@@ -14,11 +14,13 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "devices/disk_image.h"
 #include "devices/uart16550.h"
 #include "vmm/boot.h"
 #include "vmm/console.h"
 #include "vmm/cpuid.h"
 #include "vmm/firmware.h"
+#include "vmm/hostfile.h"
 #include "vmm/machine.h"
 #include "vmm/options.h"
 #include "vmm/privdrop.h"
@@ -87,6 +89,37 @@ static void reopen_std_fds(void)
 	}
 }
 
+/*
+ * Every file the user named, checked before anything is built: the kind
+ * of file (never a FIFO, which would block), its size, and each disk's
+ * lock, all disks open at once so the same image given twice is caught.
+ * The real opens later check again; this makes a bad file the first and
+ * only error, before /dev/kvm is even opened.
+ */
+static void check_files(const struct options *o)
+{
+	int fd[MAX_DISKS];
+	char path[4096], err[4400];
+	uint64_t bytes;
+	bool ro;
+
+	if (o->kernel)
+		hostfile_check("kernel", o->kernel);
+	if (o->initrd)
+		hostfile_check("initrd", o->initrd);
+	if (o->firmware)
+		hostfile_check("--firmware", o->firmware);
+	for (unsigned i = 0; i < o->ndisks; i++) {
+		if (disk_spec_parse(o->disk[i], path, sizeof(path), &ro, err,
+				    sizeof(err)) < 0 ||
+		    (fd[i] = disk_image_open(path, ro, &bytes, err,
+					     sizeof(err))) < 0)
+			die("-d %s", err);
+	}
+	for (unsigned i = 0; i < o->ndisks; i++)
+		close(fd[i]);
+}
+
 static size_t console_to_uart(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct machine *m = opaque;
@@ -130,6 +163,7 @@ int main(int argc, char **argv)
 	if (o.verbose)
 		log_max_level = o.verbose > 1 ? LOG_DEBUG : LOG_INFO;
 
+	check_files(&o);
 	bo = (struct boot_opts){
 		.kernel = o.kernel, .initrd = o.initrd, .cmdline = o.cmdline,
 		.guest_decompress = o.guest_decompress,

@@ -18,8 +18,10 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/guest_mem.h"
 #include "common/log.h"
@@ -29,6 +31,7 @@
 #include "devices/virtio_net.h"
 #include "devices/virtio_pci.h"
 #include "net/offload.h"
+#include "net/pcap.h"
 #include "fake_backend.h"
 #include "fuzz_input.h"
 
@@ -300,10 +303,34 @@ static inline void fz_machine(struct fz_net *e)
 }
 
 /*
+ * A capture file for the card: one temporary regular file, truncated by
+ * every open (net_pcap_open refuses /dev/null: not a regular file).
+ */
+static char fz_pcap_path[64];
+
+static inline void fz_pcap_unlink(void)
+{
+	unlink(fz_pcap_path);
+}
+
+static inline struct net_pcap *fz_pcap_open(void)
+{
+	char *path = fz_pcap_path;
+	char err[128];
+
+	if (!path[0]) {
+		snprintf(path, sizeof(fz_pcap_path), "/tmp/minivmm-fuzz-%d.pcap",
+			 (int)getpid());
+		atexit(fz_pcap_unlink);
+	}
+	return net_pcap_open(path, err, sizeof(err));
+}
+
+/*
  * The card, configured from one input byte each: backend capabilities
  * (bit 0: TX offloads, bit 1: RX offloads, as tap has; 0: slirp-like),
  * device options (csum, tso, mrg_rxbuf, event_idx, indirect, ctrl_vq,
- * pcap to /dev/null), queue size 2..64.
+ * pcap to a temporary file), queue size 2..64.
  */
 static inline void fz_net_create(struct fz_net *e, uint8_t caps, uint8_t optbits,
 				 uint8_t qlog)
@@ -318,7 +345,7 @@ static inline void fz_net_create(struct fz_net *e, uint8_t caps, uint8_t optbits
 	o.event_idx = !(optbits & 8);
 	o.indirect = !(optbits & 16);
 	o.ctrl_vq = !(optbits & 32);
-	o.pcap_path = optbits & 64 ? "/dev/null" : NULL;
+	o.pcap = optbits & 64 ? fz_pcap_open() : NULL;
 	e->qsize = (uint16_t)(2u << (qlog % 6));
 	o.queue_size = e->qsize;
 	e->n = virtio_net_create(e->pci, &e->plat, &e->fb.be, &o, FZ_GSI);

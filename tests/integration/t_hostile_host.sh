@@ -69,3 +69,42 @@ one_line stderr_file_gets_plain_newline "minivmm: unknown option '--frobnicate' 
 	-- "$MINIVMM" --frobnicate
 one_line newline_in_file_name "minivmm: kernel $D/new?line: No such file or directory" \
 	-- "$MINIVMM" -k "$D/new"$'\n'"line"
+
+# ---- item 1: files that are not regular files ------------------------------
+mkfifo "$D/fifo"
+: >"$D/empty.img"
+truncate -s 1M "$D/disk.img"
+one_line fifo_kernel "minivmm: kernel $D/fifo: not a regular file" -- "$MINIVMM" -k "$D/fifo"
+one_line fifo_initrd "minivmm: initrd $D/fifo: not a regular file" \
+	-- "$MINIVMM" -k "$IDLE" -i "$D/fifo"
+one_line fifo_firmware "minivmm: --firmware $D/fifo: not a regular file" \
+	-- "$MINIVMM" --firmware "$D/fifo"
+one_line fifo_disk "minivmm: -d $D/fifo: not a regular file or block device" \
+	-- "$MINIVMM" -k "$IDLE" -d "$D/fifo"
+one_line fifo_disk_ro "minivmm: -d $D/fifo: not a regular file or block device" \
+	-- "$MINIVMM" -k "$IDLE" -d "$D/fifo,ro"
+one_line dev_zero_disk "minivmm: -d /dev/zero: not a regular file or block device" \
+	-- "$MINIVMM" -k "$IDLE" -d /dev/zero,ro
+one_line empty_disk "minivmm: -d $D/empty.img: empty (a disk needs at least one 512-byte sector)" \
+	-- "$MINIVMM" -k "$IDLE" -d "$D/empty.img"
+one_line dev_zero_kernel "minivmm: kernel /dev/zero: not a regular file" -- "$MINIVMM" -k /dev/zero
+
+# ---- item 5: one writer per disk image -------------------------------------
+LOCKED="minivmm: -d $D/disk.img: in use (locked by another minivmm, a QEMU, or another -d of this one)"
+one_line same_image_twice "$LOCKED; ,ro shares it with other readers" \
+	-- "$MINIVMM" -k "$IDLE" -d "$D/disk.img" -d "$D/disk.img"
+one_line same_image_rw_and_ro "$LOCKED" \
+	-- "$MINIVMM" -k "$IDLE" -d "$D/disk.img" -d "$D/disk.img,ro"
+# Another process holding a lock (POSIX and OFD locks see each other).
+python3 -c '
+import fcntl, sys, time
+f = open(sys.argv[1], "r+b"); fcntl.lockf(f, fcntl.LOCK_EX)
+open(sys.argv[2], "w").close(); time.sleep(30)' "$D/disk.img" "$D/held" &
+holder=$!; PIDS+=("$holder")
+for _ in $(seq 50); do [ -e "$D/held" ] && break; sleep 0.1; done
+one_line second_writer_other_process "$LOCKED; ,ro shares it with other readers" \
+	-- "$MINIVMM" -k "$IDLE" -d "$D/disk.img"
+one_line reader_while_other_writes "$LOCKED" -- "$MINIVMM" -k "$IDLE" -d "$D/disk.img,ro"
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+
+finish

@@ -992,6 +992,7 @@ static size_t pcap_record(const uint8_t *file, size_t flen, unsigned i,
 TEST(pcap_captures_both_directions_with_completed_sums)
 {
 	char path[] = "/tmp/minivmm-test-vnet-XXXXXX";
+	char err[300];
 	int fd = mkstemp(path);
 	struct virtio_net_opts o;
 	struct tenv *e;
@@ -1002,7 +1003,8 @@ TEST(pcap_captures_both_directions_with_completed_sums)
 
 	close(fd);
 	virtio_net_default_opts(&o);
-	o.pcap_path = path;
+	o.pcap = net_pcap_open(path, err, sizeof(err));
+	CHECK(o.pcap != NULL);
 	e = tenv_opts(0, 0, &o);
 	drv_up(e, LINUX);
 	len = build_tcp4(f, 100, true, 0);	/* partial sum on TX */
