@@ -254,9 +254,11 @@ static void load_bzimage(struct vm *vm, const struct boot_opts *o,
 		const uint8_t *elf = bz.payload;
 
 		if (bz.format != PAYLOAD_NONE) {
+			/* No more output than guest RAM can hold. */
 			vmlinux = decompress_payload(bz.format, bz.payload,
 						     bz.payload_len,
-						     bz.uncompressed_size, &vlen,
+						     bz.uncompressed_size,
+						     vm->ram_size, &vlen,
 						     err, sizeof(err));
 			if (!vmlinux)
 				die("kernel %s: %s", o->kernel, err);
