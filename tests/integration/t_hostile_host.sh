@@ -108,3 +108,54 @@ one_line reader_while_other_writes "$LOCKED" -- "$MINIVMM" -k "$IDLE" -d "$D/dis
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 
 finish
+
+# ---- with a usable /dev/kvm only: files checked while the PC is built ----
+if ! have_kvm; then
+	skip kvm_cases "no usable /dev/kvm (unbootable images, pcap, bomb, running lock holder)"
+	finish
+	exit
+fi
+python3 - "$D" <<'PYEOF' || fail make_images "cannot make images"
+import lzma, os, struct, sys
+sys.path.insert(0, "tests/fuzz")
+import make_seeds as m
+d = sys.argv[1]
+def put(name, data):
+    with open(os.path.join(d, name), "wb") as f:
+        f.write(data)
+# Item 7: a payload of no known format, and setup_sects 0.
+put("unknown.bz", m.bzimage(b"\x12\x34\x56\x78" + b"\0" * 4096, 8192))
+zero = bytearray(m.bzimage(lzma.compress(m.tiny_elf(), format=lzma.FORMAT_XZ,
+                                         check=lzma.CHECK_CRC32), 8192))
+zero[0x1f1] = 0
+put("setup0.bz", bytes(zero))
+# Item 4: 64 MiB of zeros that claims to be 8 KiB, against -m 16M.
+put("bomb.bz", m.bzimage(lzma.compress(b"\0" * (64 << 20), format=lzma.FORMAT_XZ,
+                                       check=lzma.CHECK_CRC32), 8192))
+# Item 7: an ELF program (no PVH note, linked low) rather than a kernel.
+put("program.elf", m.tiny_elf(pvh=False))
+PYEOF
+one_line shared_object_kernel \
+	"minivmm: kernel /bin/ls: a shared object or position-independent program, not a kernel" \
+	-- "$MINIVMM" -k /bin/ls -m 16M -net none
+one_line program_kernel \
+	"minivmm: kernel $D/program.elf: neither a PVH kernel (no Xen PVH entry note) nor a Linux vmlinux (no segment linked at 0xffffffff80000000 holding the entry point)" \
+	-- "$MINIVMM" -k "$D/program.elf" -m 16M -net none
+one_line unknown_payload \
+	"minivmm: kernel $D/unknown.bz: payload of unknown format (starts 12 34 56 78): not a kernel minivmm can boot" \
+	-- "$MINIVMM" -k "$D/unknown.bz" -m 16M -net none
+one_line unknown_payload_guest_decompress \
+	"minivmm: kernel $D/unknown.bz: payload of unknown format (starts 12 34 56 78): not a kernel minivmm can boot" \
+	-- "$MINIVMM" -k "$D/unknown.bz" -m 16M -net none --guest-decompress
+one_line setup_sects_0 \
+	"minivmm: kernel $D/setup0.bz: setup_sects is 0 (a 2.12 kernel always sets it): not a kernel minivmm can boot" \
+	-- "$MINIVMM" -k "$D/setup0.bz" -m 16M -net none
+# Item 4: the bomb is stopped at 16 MiB; peak RSS stays near guest size.
+/usr/bin/time -f %M -o "$D/rss" "$MINIVMM" -k "$D/bomb.bz" -m 16M -net none \
+	</dev/null >/dev/null 2>"$D/err"
+if [ "$(cat "$D/err")" = "minivmm: kernel $D/bomb.bz: xz: decompressed kernel larger than 16 MiB (guest RAM; -m too small?)" ] &&
+   [ "$(tail -1 "$D/rss")" -lt 65536 ]; then
+	pass decompression_bomb_small_m "peak $(tail -1 "$D/rss") KB"
+else
+	fail decompression_bomb_small_m "peak $(tail -1 "$D/rss") KB, stderr: $(head -c 300 "$D/err")"
+fi

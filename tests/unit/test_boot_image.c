@@ -422,4 +422,60 @@ TEST(elf_refusals)
 	CHECK_EQ(ei.pvh_entry, 0);
 }
 
+/*
+ * Only kernels are booted (issue 13, item 7): an ELF with a PVH note, or
+ * one laid out as Linux's vmlinux; a program or a shared object (-k
+ * /bin/ls) would only triple-fault, so it is named and refused.
+ */
+TEST(elf_that_cannot_boot_is_refused)
+{
+	static uint8_t buf[0x400];
+	struct elf_info ei;
+	char err[128];
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(buf + sizeof(*eh));
+
+	make_elf(buf, 0x4000, 1);	/* PVH guest, like tests/guests/ */
+	eh->e_type = ET_EXEC;
+	CHECK_EQ(elf_load(buf, 0x400, NULL, &ei, err, sizeof(err)), 0);
+	CHECK(elf_unbootable(&ei, 0) == NULL);
+	CHECK(elf_unbootable(&ei, 1) != NULL);	/* not inside a bzImage */
+
+	make_elf(buf, 0x4000, 0);	/* a program: linked low, no note */
+	eh->e_type = ET_EXEC;
+	CHECK_EQ(elf_load(buf, 0x400, NULL, &ei, err, sizeof(err)), 0);
+	CHECK(elf_unbootable(&ei, 0) != NULL &&
+	      strstr(elf_unbootable(&ei, 0), "neither a PVH kernel") != NULL);
+
+	ph[0].p_vaddr = 0xffffffff81000000ull;	/* vmlinux: linked high */
+	CHECK_EQ(elf_load(buf, 0x400, NULL, &ei, err, sizeof(err)), 0);
+	CHECK(elf_unbootable(&ei, 0) == NULL);
+	CHECK(elf_unbootable(&ei, 1) == NULL);
+
+	eh->e_entry = 0xffffffff81000010ull;	/* entered at a virtual address */
+	CHECK_EQ(elf_load(buf, 0x400, NULL, &ei, err, sizeof(err)), 0);
+	CHECK(elf_unbootable(&ei, 0) != NULL);
+
+	make_elf(buf, 0x4000, 1);	/* a shared object, even with a note */
+	eh->e_type = ET_DYN;
+	CHECK_EQ(elf_load(buf, 0x400, NULL, &ei, err, sizeof(err)), 0);
+	CHECK(elf_unbootable(&ei, 0) != NULL &&
+	      strstr(elf_unbootable(&ei, 0), "shared object") != NULL);
+}
+
+TEST(bzimage_with_setup_sects_0_is_refused)
+{
+	static const uint8_t payload[8] = { 0x1f, 0x8b, 8 };
+	struct bzimage bz;
+	char err[160];
+	size_t len;
+	uint8_t *img = make_bzimage(0x020f, 1, payload, sizeof(payload), &len);
+
+	CHECK_EQ(bzimage_parse(img, len, &bz, err, sizeof(err)), 0);
+	img[0x1f1] = 0;
+	CHECK_EQ(bzimage_parse(img, len, &bz, err, sizeof(err)), -1);
+	CHECK(strstr(err, "setup_sects is 0") != NULL);
+	free(img);
+}
+
 RUN_TESTS()
