@@ -309,6 +309,15 @@ bool tap_ifname_valid(const char *name)
 	return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
+int tap_check_exists(const char *ifname, char *err, size_t errlen)
+{
+	if (tap_ifname_valid(ifname) && if_nametoindex(ifname) != 0)
+		return 0;
+	snprintf(err, errlen, "%s: no such tap device (make it first: ip tuntap "
+		 "add %s mode tap user $USER; or use -net slirp)", ifname, ifname);
+	return -1;
+}
+
 struct net_backend *tap_open(const char *ifname, struct evloop *loop,
 			     char *err, size_t errlen)
 {

@@ -63,7 +63,9 @@ static struct net_backend *open_backend(struct vm *vm, const struct net_spec *ns
 
 	switch (ns->kind) {
 	case NET_KIND_TAP:
-		be = tap_open(ns->ifname, &vm->loop, err, sizeof(err));
+		/* README: the name of an existing tap, never a new one. */
+		if (tap_check_exists(ns->ifname, err, sizeof(err)) == 0)
+			be = tap_open(ns->ifname, &vm->loop, err, sizeof(err));
 		break;
 	case NET_KIND_SLIRP:
 		be = slirp_backend_create(&vm->loop, &ns->slirp, err, sizeof(err));
