@@ -107,7 +107,7 @@ static int tap_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
  * reported as -EMSGSIZE.  Buffers shorter than the header make tun fail
  * with EINVAL, also after dequeuing the frame.
  */
-#define TAP_MAX_IOV 64
+#define TAP_MAX_IOV NET_RECV_MAX_IOV
 
 static ssize_t tap_recv(struct net_backend *be, const struct iovec *iov, int iovcnt)
 {
