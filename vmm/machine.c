@@ -168,7 +168,6 @@ void machine_build(struct machine *m, struct vm *vm, const struct options *o)
 {
 	memset(m, 0, sizeof(*m));
 	m->vm = vm;
-	m->signal_fd = -1;
 	build_isa(m, vm);
 	m->pci = pci_create(&vm->platform, VM_PCI_MMIO_BASE, VM_PCI_MMIO_SIZE,
 			    VM_PCI_PIO_BASE, VM_PCI_PIO_SIZE);

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -25,6 +24,7 @@
 #include "vmm/options.h"
 #include "vmm/privdrop.h"
 #include "vmm/seccomp.h"
+#include "vmm/signals.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -32,43 +32,18 @@
 
 static struct vm the_vm;
 
-static void on_signal(void *opaque, short revents)
+static void on_usr1(void *opaque)
 {
 	struct machine *m = opaque;
-	struct signalfd_siginfo si;
 
-	(void)revents;
-	while (read(m->signal_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGUSR1)
-			machine_print_counters(m, stderr);
-		else
-			vm_request_exit(m->vm, VM_EXIT_SIGNAL, (int)si.ssi_signo);
-	}
+	machine_print_counters(m, stderr);
 }
 
-/*
- * SIGINT/SIGTERM/SIGHUP end the run cleanly (terminal restored, status
- * 128+signal); SIGUSR1 prints the device counters.  They are blocked in
- * every thread and read through a signalfd by the I/O thread.
- */
-static void setup_signals(struct machine *m)
+static void on_fatal_signal(void *opaque, int sig)
 {
-	sigset_t set;
+	struct machine *m = opaque;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, vcpu_kick_signal());
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigdelset(&set, vcpu_kick_signal());
-	m->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (m->signal_fd < 0)
-		die("signalfd: %s", strerror(errno));
-	evloop_watch(&m->vm->loop, m->signal_fd, POLLIN, on_signal, m);
-	/* A closed terminal or pipe must not kill us mid-write. */
-	signal(SIGPIPE, SIG_IGN);
+	vm_request_exit(m->vm, VM_EXIT_SIGNAL, sig);
 }
 
 /*
@@ -144,6 +119,7 @@ int main(int argc, char **argv)
 	int status;
 
 	reopen_std_fds();
+	signals_early();	/* before set-up, which may take a while */
 	if (options_parse(argc, argv, &o, err, sizeof(err)) < 0)
 		die("%s", err);
 	if (o.help) {
@@ -186,7 +162,8 @@ int main(int argc, char **argv)
 		machine_create_vcpus(&m, &entry);
 	}
 
-	setup_signals(&m);
+	signals_start(&the_vm.loop, &(struct signal_actions){
+		.counters = on_usr1, .stop = on_fatal_signal, .opaque = &m });
 	console_start(&the_vm.loop, console_to_uart, console_quit, &m);
 	/*
 	 * glibc's gmtime_r (the RTC, devices/rtc.c) loads the time zone on
@@ -201,6 +178,12 @@ int main(int argc, char **argv)
 
 	vcpu_stop_all(&the_vm);
 	console_restore();
+	if (the_vm.exit_kind == VM_EXIT_SIGNAL) {
+		char name[32];
+
+		err("ended by %s", signals_name(the_vm.exit_code, name,
+						 sizeof(name)));
+	}
 	if (o.verbose)
 		machine_print_counters(&m, stderr);
 	status = vm_exit_status(&the_vm);
