@@ -115,7 +115,7 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 		vo.queue_size = ns.queue_size;
 		pcap = ns.pcap[0] ? ns.pcap : (m->nnets == 0 ? o->pcap : NULL);
 		if (pcap && !(vo.pcap = net_pcap_open(pcap, err, sizeof(err))))
-			die("%s %s", ns.pcap[0] ? "-net pcap=" : "--pcap", err);
+			die("%s%s", ns.pcap[0] ? "pcap=" : "--pcap ", err);
 
 		m->backend[m->nnets] = open_backend(vm, &ns);
 		gsi = PCI_GSI_BASE + pci_next_slot(m->pci) % 8;
