@@ -463,4 +463,26 @@ static inline uint16_t fz_post(struct fz_net *e, unsigned q, struct fin *in,
 	return fz_vq_add(e, q, gpa, l, n, writable ? 0 : n, indirect);
 }
 
+/*
+ * An RX chain of n writable pieces (64..130) sharing len bytes, at least
+ * one each: more pieces than a backend's recv() takes (NET_RECV_MAX_IOV,
+ * issue 13), direct when the ring has room, else through an indirect
+ * table when the guest negotiated it.
+ */
+static inline uint16_t fz_post_many(struct fz_net *e, unsigned q, size_t len,
+				    unsigned n, bool indirect)
+{
+	uint64_t gpa[130];
+	uint32_t l[130];
+
+	n = n < 1 ? 1 : n > 130 ? 130 : n;
+	for (unsigned i = 0; i < n; i++) {
+		l[i] = (uint32_t)(len / n + (i < len % n));
+		if (l[i] == 0)
+			l[i] = 1;
+		gpa[i] = fz_alloc(e, l[i]);
+	}
+	return fz_vq_add(e, q, gpa, l, n, 0, indirect);
+}
+
 #endif
