@@ -476,10 +476,25 @@ static inline uint16_t fz_post_many(struct fz_net *e, unsigned q, size_t len,
 	uint32_t l[130];
 
 	n = n < 1 ? 1 : n > 130 ? 130 : n;
+	/*
+	 * fz_alloc() wraps around when guest RAM runs out, which would reuse
+	 * the buffers of chains still posted; the checks in the fuzz
+	 * targets trust what was posted, so a chain this big waits instead.
+	 */
+	if (e->data_next + len + 24ull * n + NET_HDR_LEN + 64 >
+	    FZ_RAM_BASE + FZ_RAM_SIZE)
+		return 0xffff;
 	for (unsigned i = 0; i < n; i++) {
 		l[i] = (uint32_t)(len / n + (i < len % n));
 		if (l[i] == 0)
 			l[i] = 1;
+		/*
+		 * The first piece holds the whole virtio-net header: the
+		 * harness remembers only 8 pieces per chain (bufs_gpa) and
+		 * reads the header back through them.
+		 */
+		if (i == 0 && l[0] < NET_HDR_LEN)
+			l[0] = NET_HDR_LEN;
 		gpa[i] = fz_alloc(e, l[i]);
 	}
 	return fz_vq_add(e, q, gpa, l, n, 0, indirect);
