@@ -3,18 +3,37 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 
 enum log_level log_max_level = LOG_WARN;
 
 /*
  * The terminal may be in raw mode while the guest runs (the serial console),
- * so every line ends in "\r\n" to start at the left margin either way.
+ * so a line on a terminal ends in "\r\n" to start at the left margin either
+ * way; a file or pipe gets plain "\n".  Asked once: stderr does not change.
+ */
+const char *log_eol(void)
+{
+	static int tty = -1;
+
+	if (tty < 0)
+		tty = isatty(STDERR_FILENO);
+	return tty ? "\r\n" : "\n";
+}
+
+/*
+ * One message, one line: control characters (a newline in a file name the
+ * user gave, an escape sequence) print as '?'.
  */
 static void vlog(const char *prefix, const char *fmt, va_list ap)
 {
-	fprintf(stderr, "minivmm: %s", prefix);
-	vfprintf(stderr, fmt, ap);
-	fputs("\r\n", stderr);
+	char line[1024];
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	for (char *c = line; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	fprintf(stderr, "minivmm: %s%s%s", prefix, line, log_eol());
 }
 
 void log_msg(enum log_level level, const char *fmt, ...)
@@ -55,8 +74,8 @@ bool log_ratelimit_ok(struct log_limit *limit)
 	now = (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (now - limit->window_start_ms >= LOG_LIMIT_WINDOW_MS) {
 		if (limit->suppressed)
-			fprintf(stderr, "minivmm: (%lu similar messages suppressed)\r\n",
-				limit->suppressed);
+			fprintf(stderr, "minivmm: (%lu similar messages suppressed)%s",
+				limit->suppressed, log_eol());
 		limit->window_start_ms = now;
 		limit->printed = 0;
 		limit->suppressed = 0;

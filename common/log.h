@@ -21,6 +21,9 @@ void log_msg(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 _Noreturn void die(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* "\r\n" when stderr is a terminal (it may be raw), else "\n". */
+const char *log_eol(void);
+
 /*
  * Prints at most a handful of messages per second for one call site; the
  * caller passes a static counter so each site is limited on its own.

@@ -22,8 +22,10 @@ struct platform {
 	struct evloop *loop;
 	/*
 	 * Binds (add) or unbinds eventfd `fd` to guest writes of `len` bytes at
-	 * `addr` in `space`, any value.  Returns 0, or -errno (the device then
-	 * falls back to handling the write through the bus).  May be NULL.
+	 * `addr` in `space`, any value.  Returns 0, or -errno: the write then
+	 * reaches the device through the bus on a vCPU thread, and the device
+	 * hands it to the I/O thread through the same eventfd (its handlers
+	 * must run where the event loop and backends live).  May be NULL.
 	 */
 	int (*ioeventfd)(void *opaque, enum bus_space space, uint64_t addr,
 			 uint32_t len, int fd, bool add);

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "devices/disk_image.h"
 #include "devices/virtio_pci.h"
 #include "devices/virtqueue.h"
 
@@ -326,7 +327,7 @@ struct virtio_blk *virtio_blk_create(struct pci_bus *bus, struct platform *p,
 		.gsi = gsi,
 	};
 	const char *base = strrchr(path, '/');
-	struct stat sb;
+	uint64_t bytes;
 
 	if (!b) {
 		snprintf(err, errlen, "%s: out of memory", path);
@@ -334,16 +335,10 @@ struct virtio_blk *virtio_blk_create(struct pci_bus *bus, struct platform *p,
 	}
 	b->plat = p;
 	b->ro = ro;
-	b->fd = open(path, (ro ? O_RDONLY : O_RDWR) | O_CLOEXEC);
-	if (b->fd < 0 || fstat(b->fd, &sb) < 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+	b->fd = disk_image_open(path, ro, &bytes, err, errlen);
+	if (b->fd < 0)
 		goto fail;
-	}
-	if (S_ISBLK(sb.st_mode)) {
-		off_t end = lseek(b->fd, 0, SEEK_END);
-		sb.st_size = end < 0 ? 0 : end;
-	}
-	b->capacity = (uint64_t)sb.st_size / VBLK_SECTOR;
+	b->capacity = bytes / VBLK_SECTOR;
 	base = base ? base + 1 : path;
 	/* The id need not be NUL-terminated when it is 20 bytes long. */
 	memcpy(b->id, base, strnlen(base, sizeof(b->id)));
@@ -374,12 +369,12 @@ void virtio_blk_print_stats(const struct virtio_blk *b, FILE *f)
 {
 	const struct virtio_blk_stats *s = &b->st;
 
-	fprintf(f, "virtio-blk %.20s: %llu sectors%s, features %#llx\r\n",
+	fprintf(f, "virtio-blk %.20s: %llu sectors%s, features %#llx%s",
 		b->id, (unsigned long long)b->capacity, b->ro ? " (ro)" : "",
-		(unsigned long long)b->features);
+		(unsigned long long)b->features, log_eol());
 	fprintf(f, "  reads %lu (%llu bytes) writes %lu (%llu bytes) flushes "
 		"%lu get_id %lu syncs %lu; ioerr %lu unsupp %lu dropped %lu "
-		"bad chains %lu\r\n", s->reads, s->bytes_read, s->writes,
+		"bad chains %lu%s", s->reads, s->bytes_read, s->writes,
 		s->bytes_written, s->flushes, s->get_ids, s->syncs, s->ioerr,
-		s->unsupp, s->dropped, s->bad_chains);
+		s->unsupp, s->dropped, s->bad_chains, log_eol());
 }

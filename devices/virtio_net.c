@@ -305,11 +305,14 @@ struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 	if (qs < 2 || qs > VQ_MAX_SIZE || (qs & (qs - 1))) {
 		err("virtio-net: queue size %u is not a power of two in 2..%u",
 		    qs, VQ_MAX_SIZE);
+		net_pcap_close(opts->pcap);
 		return NULL;
 	}
 	n = calloc(1, sizeof(*n));
-	if (!n)
+	if (!n) {
+		net_pcap_close(opts->pcap);
 		return NULL;
+	}
 	n->plat = p;
 	n->be = be;
 	n->opts = *opts;
@@ -320,14 +323,7 @@ struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 	n->tx_buf = malloc(VNET_BUF_SIZE);
 	if (!n->rx_buf || !n->tx_buf)
 		goto fail;
-	if (opts->pcap_path) {
-		n->pcap = net_pcap_open(opts->pcap_path);
-		if (!n->pcap) {
-			err("virtio-net: %s: %s", opts->pcap_path,
-			    strerror(errno));
-			goto fail;
-		}
-	}
+	n->pcap = opts->pcap;
 	info.features = n->offered;
 	info.nqueues = opts->ctrl_vq ? 3 : 2;
 	info.queue_size = (uint16_t)qs;
@@ -366,21 +362,21 @@ void virtio_net_print_stats(struct virtio_net *n, FILE *f)
 	const struct virtio_pci_stats *t = &n->vp->stats;
 
 	fprintf(f, "virtio-net %02x:%02x:%02x:%02x:%02x:%02x (%s) features "
-		"%#llx\r\n", n->mac[0], n->mac[1], n->mac[2], n->mac[3],
+		"%#llx%s", n->mac[0], n->mac[1], n->mac[2], n->mac[3],
 		n->mac[4], n->mac[5], n->be->name ? n->be->name : "?",
-		(unsigned long long)n->features);
-	fprintf(f, "  tx %llu packets %llu bytes, %llu fixed up in software\r\n",
-		s->tx_packets, s->tx_bytes, s->tx_fixups);
-	fprintf(f, "  rx %llu packets %llu bytes, %llu fixed up in software\r\n",
-		s->rx_packets, s->rx_bytes, s->rx_fixups);
+		(unsigned long long)n->features, log_eol());
+	fprintf(f, "  tx %llu packets %llu bytes, %llu fixed up in software%s",
+		s->tx_packets, s->tx_bytes, s->tx_fixups, log_eol());
+	fprintf(f, "  rx %llu packets %llu bytes, %llu fixed up in software%s",
+		s->rx_packets, s->rx_bytes, s->rx_fixups, log_eol());
 	for (int r = 1; r < NET_DROP_REASONS; r++)
 		if (s->tx_drops[r] || s->rx_drops[r])
-			fprintf(f, "  drops %-16s tx %llu rx %llu\r\n",
+			fprintf(f, "  drops %-16s tx %llu rx %llu%s",
 				net_drop_name[r], s->tx_drops[r],
-				s->rx_drops[r]);
+				s->rx_drops[r], log_eol());
 	fprintf(f, "  kicks tx %llu rx %llu ctrl %llu; interrupts %llu "
-		"(msi-x %lu, intx %lu, masked %lu); ctrl ok %llu err %llu\r\n",
+		"(msi-x %lu, intx %lu, masked %lu); ctrl ok %llu err %llu%s",
 		s->tx_kicks, s->rx_kicks, s->ctrl_kicks, s->interrupts,
 		t->irqs_msix, t->irqs_intx, t->irqs_masked, s->ctrl_ok,
-		s->ctrl_err);
+		s->ctrl_err, log_eol());
 }

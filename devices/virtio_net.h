@@ -29,7 +29,7 @@ struct virtio_net_opts {
 	bool event_idx;
 	bool indirect;
 	unsigned queue_size;	/* power of two, 2..256; 0 = 256 */
-	const char *pcap_path;	/* capture both directions; NULL = none */
+	struct net_pcap *pcap;	/* capture both ways (the device closes it) */
 };
 
 /* Everything on, queue size 256, MAC 52:54:00:12:34:56. */

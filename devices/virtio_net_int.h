@@ -74,7 +74,7 @@ struct virtio_net {
 	struct iovec tx_iov[VQ_MAX_IOV + 1];
 	uint8_t *tx_buf;
 
-	struct net_pcap *pcap;	/* both directions, when opts.pcap_path */
+	struct net_pcap *pcap;	/* both directions, when opts.pcap */
 	struct virtio_net_stats st;
 };
 

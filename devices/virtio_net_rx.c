@@ -236,6 +236,36 @@ static int rx_one_buffered(struct virtio_net *n)
 }
 
 /*
+ * A chain of more pieces than recv() takes (backend.h NET_RECV_MAX_IOV):
+ * the frame is read flat into rx_buf and copied into the chain, which is
+ * held for it.  Treating the backend's refusal as "nothing pending" would
+ * leave the frame in a level-triggered tap and the I/O thread spinning on
+ * it for as long as the guest posts such chains (issue 13, item 9).
+ */
+static int rx_one_flat(struct virtio_net *n)
+{
+	struct iovec iov = { n->rx_buf, VNET_BUF_SIZE };
+	ssize_t len = n->be->ops->recv(n->be, &iov, 1);
+	int r;
+
+	if (len < 0) {
+		vq_unpop(virtio_pci_vq(n->vp, VNET_RXQ));
+		if (len == -EMSGSIZE)
+			n->st.rx_drops[NET_DROP_TOO_BIG]++;
+		else if (len != -EAGAIN)
+			n->st.rx_drops[NET_DROP_BACKEND]++;
+		return len == -EMSGSIZE ? 1 : 0;
+	}
+	n->rx_held = true;
+	r = deliver(n, n->rx_buf, (size_t)len);
+	if (n->rx_held) {	/* nothing went to the guest */
+		n->rx_held = false;
+		vq_unpop(virtio_pci_vq(n->vp, VNET_RXQ));
+	}
+	return r == -EIO ? -EIO : 1;
+}
+
+/*
  * One frame without MRG_RXBUF: recv() straight into the guest's chain,
  * with rx_buf behind it as overflow.  A frame that spills over did not fit
  * (5.1.6.3.1): it is kept only if the fixup makes it fit (a GSO frame the
@@ -262,6 +292,8 @@ static int rx_one_direct(struct virtio_net *n)
 		vq_push(vq, c->head, 0);
 		return 1;
 	}
+	if (c->n_in + 1 > NET_RECV_MAX_IOV)
+		return rx_one_flat(n);
 	memcpy(n->rx_iov, &c->iov[c->n_out], c->n_in * sizeof(struct iovec));
 	n->rx_iov[c->n_in].iov_base = n->rx_buf;
 	n->rx_iov[c->n_in].iov_len = VNET_BUF_SIZE - in;

@@ -377,6 +377,25 @@ static void queue_notified(struct virtio_pci *vp, unsigned q)
 		vp->ops->queue_notify(vp->opaque, q);
 }
 
+/*
+ * A notify write that came through the bus: no ioeventfd is bound (KVM
+ * refused it, or the platform has none), so this runs on a vCPU thread.
+ * The queue handlers use the event loop and the backends (libslirp, the
+ * tap's watch), which belong to the I/O thread (DESIGN.md "Threads"), so
+ * the write is handed on through the queue's eventfd, just as KVM would
+ * have done.  Only without an event loop (the unit tests' fake platform)
+ * is it handled here.
+ */
+static void queue_notified_by_bus(struct virtio_pci *vp, unsigned q)
+{
+	uint64_t one = 1;
+
+	if (q < vp->info.nqueues && vp->notify_fd[q] >= 0 &&
+	    write(vp->notify_fd[q], &one, sizeof(one)) == sizeof(one))
+		return;
+	queue_notified(vp, q);
+}
+
 static void msix_table_access(struct virtio_pci *vp, unsigned off,
 			      uint8_t *data, unsigned len, bool is_write)
 {
@@ -429,8 +448,8 @@ void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data,
 			memset(data, 0, len);
 			return;
 		}
-		queue_notified(vp, (unsigned)(off - VPCI_NOTIFY_OFF) /
-				   VPCI_NOTIFY_MULT);
+		queue_notified_by_bus(vp, (unsigned)(off - VPCI_NOTIFY_OFF) /
+					  VPCI_NOTIFY_MULT);
 	} else if (off < VPCI_MSIX_PBA) {
 		msix_table_access(vp, (unsigned)(off - VPCI_MSIX_TABLE), data,
 				  len, is_write);
@@ -499,11 +518,16 @@ static void notify_bind(struct virtio_pci *vp, uint64_t bar)
 				    vp->notify_fd[q], false);
 }
 
+/*
+ * One eventfd per queue, watched by the I/O thread: KVM signals it for a
+ * bound notify address, and queue_notified_by_bus() for any other, so
+ * queues are always served on the I/O thread.
+ */
 static void setup_notify_fds(struct virtio_pci *vp)
 {
 	for (unsigned q = 0; q < VPCI_MAX_QUEUES; q++)
 		vp->notify_fd[q] = -1;
-	if (!vp->plat->ioeventfd || !vp->plat->loop)
+	if (!vp->plat->loop)
 		return;
 	for (unsigned q = 0; q < vp->info.nqueues; q++) {
 		vp->notify_ctx[q] = (struct vpci_notify_ctx){ vp, q };

@@ -32,6 +32,11 @@
 #define NET_OFF_UFO  0x10
 
 #define NET_HDR_LEN 12		/* sizeof(struct virtio_net_hdr_v1) */
+/*
+ * The most iovecs recv() takes in one call (tap keeps one more for itself
+ * to catch frames that do not fit, and readv() takes at most IOV_MAX).
+ */
+#define NET_RECV_MAX_IOV 64
 #define NET_MAX_FRAME (NET_HDR_LEN + 65536 + 14 + 4)
 
 struct net_backend;
@@ -46,7 +51,11 @@ struct net_backend_ops {
 	/*
 	 * Reads one pending frame (header + Ethernet frame) into iov.  Returns
 	 * its length, -EAGAIN when none is pending, -EMSGSIZE (frame dropped)
-	 * when it did not fit, or another -errno.
+	 * when it did not fit, or another -errno.  iovcnt is at most
+	 * NET_RECV_MAX_IOV: more is refused with -EINVAL and the frame stays
+	 * pending, so the caller must never pass more (a guest's chain can
+	 * have up to 32768 pieces; the device reads into one flat buffer
+	 * then).  -EINVAL is not "nothing pending".
 	 */
 	ssize_t (*recv)(struct net_backend *be, const struct iovec *iov, int iovcnt);
 	/* Tells the backend what the guest accepts on receive (NET_OFF_*). */

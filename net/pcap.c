@@ -9,11 +9,14 @@
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 #include <linux/virtio_net.h>
 
+#include "common/log.h"
 #include "net/backend.h"
 #include "net/offload.h"
 
@@ -25,6 +28,8 @@ struct net_pcap {
 	int fd;
 	pthread_mutex_t lock;
 	uint8_t *scratch;	/* NET_MAX_FRAME bytes for completed copies */
+	char *path;		/* for the one message if writing fails */
+	int error;		/* the first write error (-errno); then no more */
 };
 
 struct pcap_file_hdr {
@@ -61,20 +66,37 @@ static int write_all(int fd, struct iovec *iov, int cnt)
 	return 0;
 }
 
-struct net_pcap *net_pcap_open(const char *path)
+/*
+ * Only a regular file (made if absent) is used: a FIFO would block the
+ * open or later writes, and a device is not a capture file.  What exists
+ * is looked at before it is opened, so a device is never truncated; the
+ * open is non-blocking and checked again in case it changed meanwhile.
+ */
+struct net_pcap *net_pcap_open(const char *path, char *err, size_t errlen)
 {
 	struct net_pcap *p = calloc(1, sizeof(*p));
-	if (!p)
-		return NULL;
-	p->scratch = malloc(NET_MAX_FRAME);
-	if (!p->scratch) {
-		free(p);
-		errno = ENOMEM;
-		return NULL;
+	struct stat st;
+
+	if (!p || !(p->scratch = malloc(NET_MAX_FRAME)) ||
+	    !(p->path = strdup(path))) {
+		snprintf(err, errlen, "%s: out of memory", path);
+		goto fail_mem;
 	}
-	p->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (p->fd < 0)
-		goto fail;
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		goto fail_mem;
+	}
+	p->fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_NONBLOCK |
+		     O_CLOEXEC, 0644);
+	if (p->fd < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		goto fail_mem;
+	}
+	if (fstat(p->fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s: not a regular file", path);
+		close(p->fd);
+		goto fail_mem;
+	}
 	struct pcap_file_hdr h = {
 		.magic = PCAP_MAGIC_USEC,
 		.version_major = 2,
@@ -85,18 +107,33 @@ struct net_pcap *net_pcap_open(const char *path)
 	struct iovec iov = { &h, sizeof(h) };
 	int r = write_all(p->fd, &iov, 1);
 	if (r < 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(-r));
 		close(p->fd);
-		errno = -r;
-		goto fail;
+		goto fail_mem;
 	}
 	pthread_mutex_init(&p->lock, NULL);
 	return p;
-fail:;
-	int saved = errno;
-	free(p->scratch);
+fail_mem:
+	if (p) {
+		free(p->path);
+		free(p->scratch);
+	}
 	free(p);
-	errno = saved;
 	return NULL;
+}
+
+/*
+ * A write error (a full disk, EFBIG past a file size limit) ends the
+ * capture: said once, then every later frame is skipped, so the log is
+ * not flooded and the file ends where the error came.
+ */
+static int note_error(struct net_pcap *p, int r)
+{
+	if (r < 0 && !p->error) {
+		p->error = r;
+		warn("pcap %s: %s; capture stopped", p->path, strerror(-r));
+	}
+	return r;
 }
 
 /* net_pcap_write() with p->lock already held. */
@@ -147,7 +184,8 @@ int net_pcap_write(struct net_pcap *p, const struct iovec *iov, int iovcnt,
 		   size_t skip)
 {
 	pthread_mutex_lock(&p->lock);
-	int r = write_locked(p, iov, iovcnt, skip);
+	int r = p->error ? p->error
+			 : note_error(p, write_locked(p, iov, iovcnt, skip));
 	pthread_mutex_unlock(&p->lock);
 	return r;
 }
@@ -162,10 +200,14 @@ int net_pcap_write_completed(struct net_pcap *p, const uint8_t *frame,
 	}
 	/* The scratch copy belongs to whoever holds the lock. */
 	pthread_mutex_lock(&p->lock);
+	if (p->error) {
+		pthread_mutex_unlock(&p->lock);
+		return p->error;
+	}
 	memcpy(p->scratch, frame, len);
 	net_offload_complete_csum(p->scratch, len);	/* bad offsets: as is */
 	struct iovec iov = { p->scratch, len };
-	int r = write_locked(p, &iov, 1, NET_HDR_LEN);
+	int r = note_error(p, write_locked(p, &iov, 1, NET_HDR_LEN));
 	pthread_mutex_unlock(&p->lock);
 	return r;
 }
@@ -176,6 +218,7 @@ void net_pcap_close(struct net_pcap *p)
 		return;
 	close(p->fd);
 	pthread_mutex_destroy(&p->lock);
+	free(p->path);
 	free(p->scratch);
 	free(p);
 }

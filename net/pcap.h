@@ -19,12 +19,17 @@
 
 struct net_pcap;
 
-/* Creates (truncates) path and writes the file header; NULL with errno. */
-struct net_pcap *net_pcap_open(const char *path);
+/*
+ * Creates (truncates) path, which must be a regular file if it exists, and
+ * writes the file header.  NULL with "path: reason" in err.
+ */
+struct net_pcap *net_pcap_open(const char *path, char *err, size_t errlen);
 
 /*
  * Appends one frame: the bytes of iov[0..iovcnt) after the first skip
- * (the virtio-net header), time-stamped now.  Returns 0 or -errno.
+ * (the virtio-net header), time-stamped now.  Returns 0 or -errno.  The
+ * first write error is logged (one line) and stops the capture: every
+ * later call returns that error without writing.
  */
 int net_pcap_write(struct net_pcap *p, const struct iovec *iov, int iovcnt,
 		   size_t skip);

@@ -107,7 +107,7 @@ static int tap_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
  * reported as -EMSGSIZE.  Buffers shorter than the header make tun fail
  * with EINVAL, also after dequeuing the frame.
  */
-#define TAP_MAX_IOV 64
+#define TAP_MAX_IOV NET_RECV_MAX_IOV
 
 static ssize_t tap_recv(struct net_backend *be, const struct iovec *iov, int iovcnt)
 {
@@ -307,6 +307,15 @@ bool tap_ifname_valid(const char *name)
 		    (unsigned char)name[i] <= ' ' || name[i] == 0x7f)
 			return false;
 	return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
+}
+
+int tap_check_exists(const char *ifname, char *err, size_t errlen)
+{
+	if (tap_ifname_valid(ifname) && if_nametoindex(ifname) != 0)
+		return 0;
+	snprintf(err, errlen, "%s: no such tap device (make it first: ip tuntap "
+		 "add %s mode tap user $USER; or use -net slirp)", ifname, ifname);
+	return -1;
 }
 
 struct net_backend *tap_open(const char *ifname, struct evloop *loop,

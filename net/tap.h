@@ -6,11 +6,12 @@
  *
  * Which device: tap_open("tap0") attaches to the tap device tap0 that the
  * user set up (`ip tuntap add tap0 mode tap user $USER`, an address or a
- * bridge).  If no such device exists and minivmm may create one (root or
- * CAP_NET_ADMIN), the kernel creates a non-persistent tap0 that disappears
- * when minivmm exits; minivmm warns about it, since such a device is down
- * and has no address until someone configures it.  A tun (layer 3) device or
- * a multi-queue tap of that name is refused with a reason.
+ * bridge).  The command line checks first that it exists
+ * (tap_check_exists): a mistyped -net name must not become a tap that
+ * nothing is bridged to.  tap_open() itself, given a name that does not
+ * exist, lets the kernel create a non-persistent tap (root or
+ * CAP_NET_ADMIN; the unit tests use that) and warns.  A tun (layer 3)
+ * device or a multi-queue tap of that name is refused with a reason.
  *
  * Offloads: tx_caps = CSUM|TSO4|TSO6|ECN|UFO (the kernel accepts all of them
  * in the header of a written frame; UFO datagrams it fragments itself);
@@ -50,6 +51,12 @@ struct tap_stats {
 
 /* True for a name the kernel takes literally as a network interface name. */
 bool tap_ifname_valid(const char *name);
+
+/*
+ * 0 if a network interface `ifname` exists; else -1 with one line in err
+ * saying how to make the tap.  (Whether it is a tap, tap_open() finds.)
+ */
+int tap_check_exists(const char *ifname, char *err, size_t errlen);
 
 /*
  * Opens /dev/net/tun and attaches to tap device `ifname`; registers its fd

@@ -243,6 +243,15 @@ static void load_bzimage(struct vm *vm, const struct boot_opts *o,
 
 	if (bzimage_parse(image, len, &bz, err, sizeof(err)) < 0)
 		die("kernel %s: %s", o->kernel, err);
+	/*
+	 * A payload of no format the kernel's decompressor knows is not a
+	 * kernel: in-guest decompression would only hang or triple-fault.
+	 * (bzip2 and lzo are known; they go to the guest on purpose.)
+	 */
+	if (bz.format == PAYLOAD_UNKNOWN)
+		die("kernel %s: payload of unknown format (starts %02x %02x %02x "
+		    "%02x): not a kernel minivmm can boot", o->kernel,
+		    bz.payload[0], bz.payload[1], bz.payload[2], bz.payload[3]);
 	if (bz.relocatable && bz.pref_address >= 0x100000)
 		load = bz.pref_address;
 
@@ -254,16 +263,24 @@ static void load_bzimage(struct vm *vm, const struct boot_opts *o,
 		const uint8_t *elf = bz.payload;
 
 		if (bz.format != PAYLOAD_NONE) {
+			/* No more output than guest RAM can hold. */
 			vmlinux = decompress_payload(bz.format, bz.payload,
 						     bz.payload_len,
-						     bz.uncompressed_size, &vlen,
+						     bz.uncompressed_size,
+						     vm->ram_size, &vlen,
 						     err, sizeof(err));
 			if (!vmlinux)
 				die("kernel %s: %s", o->kernel, err);
 			elf = vmlinux;
 		}
 		e->decompress_seconds = now_seconds() - t0;
-		if (elf_load(elf, vlen, &vm->mem, &ei, err, sizeof(err)) < 0)
+		/* Checked, then classified, before anything is copied. */
+		if (elf_load(elf, vlen, NULL, &ei, err, sizeof(err)) == 0 &&
+		    elf_unbootable(&ei, 1))
+			snprintf(err, sizeof(err), "%s", elf_unbootable(&ei, 1));
+		else if (elf_load(elf, vlen, &vm->mem, &ei, err, sizeof(err)) == 0)
+			err[0] = '\0';
+		if (err[0])
 			die("kernel %s: decompressed payload: %s", o->kernel, err);
 		free(vmlinux);
 		/* vmlinux's e_entry is the physical address of startup_64. */
@@ -294,6 +311,10 @@ static void load_elf(struct vm *vm, const struct boot_opts *o,
 	struct elf_info ei;
 	char err[256];
 
+	if (elf_load(image, len, NULL, &ei, err, sizeof(err)) < 0)
+		die("kernel %s: %s", o->kernel, err);
+	if (elf_unbootable(&ei, 0))
+		die("kernel %s: %s", o->kernel, elf_unbootable(&ei, 0));
 	if (elf_load(image, len, &vm->mem, &ei, err, sizeof(err)) < 0)
 		die("kernel %s: %s", o->kernel, err);
 	if (ei.pvh_entry) {

@@ -109,6 +109,16 @@ int bzimage_parse(const uint8_t *image, size_t len, struct bzimage *bz,
 			 bz->version >> 8, bz->version & 0xff);
 		return -1;
 	}
+	/*
+	 * Setup size 0 means 4 sectors only for kernels older than 2.12;
+	 * one that says 2.12 and 0 is damaged, and its payload would be
+	 * looked for in the wrong place.
+	 */
+	if (image[SETUP_HDR_OFF] == 0) {
+		snprintf(err, errlen, "setup_sects is 0 (a 2.12 kernel always "
+			 "sets it): not a kernel minivmm can boot");
+		return -1;
+	}
 	if (!(bz->xloadflags & 1 /* XLF_KERNEL_64 */)) {
 		snprintf(err, errlen, "kernel has no 64-bit entry point");
 		return -1;

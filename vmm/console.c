@@ -12,8 +12,11 @@
 
 #define CTRL_A 0x01
 
-static struct termios saved;
+static struct termios saved, raw;
 static volatile int raw_active;
+static int raw_wanted;		/* stdin is a terminal we made raw */
+static int stdin_stalled;	/* read() gave EIO: in the background */
+static struct evloop *console_loop;
 static console_input_fn input_fn;
 static console_quit_fn quit_fn;
 static void *cb_opaque;
@@ -24,6 +27,28 @@ void console_restore(void)
 	if (raw_active) {
 		tcsetattr(STDIN_FILENO, TCSANOW, &saved);
 		raw_active = 0;
+	}
+}
+
+/*
+ * After a job-control stop the shell has the terminal cooked again (its
+ * own modes); once minivmm is continued in the foreground the console goes
+ * raw again, so Ctrl-C and Ctrl-A x reach it as before.  Continued in the
+ * background (bg), it leaves the terminal alone until the next SIGCONT
+ * (fg sends one).
+ */
+static void on_stdin(void *opaque, short revents);
+
+void console_resume(void)
+{
+	if (!raw_wanted || tcgetpgrp(STDIN_FILENO) != getpgrp())
+		return;
+	if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0)
+		raw_active = 1;
+	if (stdin_stalled && console_loop) {
+		stdin_stalled = 0;
+		evloop_watch(console_loop, STDIN_FILENO, POLLIN, on_stdin,
+			     console_loop);
 	}
 }
 
@@ -62,7 +87,13 @@ static void on_stdin(void *opaque, short revents)
 	(void)revents;
 	n = read(STDIN_FILENO, buf, sizeof(buf));
 	if (n <= 0) {
-		/* EOF (stdin is /dev/null or closed): stop watching it. */
+		/*
+		 * EOF (stdin is /dev/null or closed): stop watching it.  EIO
+		 * from a terminal: minivmm is in the background (SIGTTIN is
+		 * blocked); watch again once continued (console_resume).
+		 */
+		if (n < 0 && errno == EIO && raw_wanted)
+			stdin_stalled = 1;
 		if (n == 0 || (errno != EAGAIN && errno != EINTR))
 			evloop_unwatch(loop, STDIN_FILENO);
 		return;
@@ -80,12 +111,14 @@ void console_start(struct evloop *loop, console_input_fn input,
 	input_fn = input;
 	quit_fn = quit;
 	cb_opaque = opaque;
+	console_loop = loop;
 	if (isatty(STDIN_FILENO) && tcgetattr(STDIN_FILENO, &saved) == 0) {
-		struct termios raw = saved;
+		raw = saved;
 		cfmakeraw(&raw);
 		/* Keep output post-processing off too: the guest sends \r\n. */
 		if (tcsetattr(STDIN_FILENO, TCSANOW, &raw) == 0) {
 			raw_active = 1;
+			raw_wanted = 1;
 			atexit(console_restore);
 		}
 	}

@@ -24,8 +24,14 @@ typedef void (*console_quit_fn)(void *opaque);
 void console_start(struct evloop *loop, console_input_fn input,
 		   console_quit_fn quit, void *opaque);
 
-/* Restores the terminal; safe to call more than once. */
+/*
+ * Restores the terminal; safe to call more than once, and from a signal
+ * handler (only tcsetattr).
+ */
 void console_restore(void);
+
+/* On SIGCONT: raw again if the console was raw and minivmm is in front. */
+void console_resume(void);
 
 /*
  * Splits typed bytes into guest input and escape commands (exposed for the

@@ -8,23 +8,36 @@
 #include <zlib.h>
 #include <zstd.h>
 
-/* Output buffer that grows up to DECOMPRESS_MAX. */
+/*
+ * Output buffer that grows up to max bytes (what the guest's RAM can hold,
+ * at most DECOMPRESS_MAX): a small image that inflates beyond that is
+ * stopped there, never held in full (issue 13: a 196 KB xz bomb cost 1 GiB
+ * before it was refused).
+ */
 struct outbuf {
 	uint8_t *p;
-	size_t len, cap;
+	size_t len, cap, max;
 };
+
+/* The next piece of output to ask for: CHUNK, or what is left under max. */
+static size_t outbuf_room(const struct outbuf *o, size_t chunk)
+{
+	return o->max - o->len < chunk ? o->max - o->len : chunk;
+}
 
 static int outbuf_reserve(struct outbuf *o, size_t more)
 {
 	size_t cap = o->cap ? o->cap : (1u << 20);
 	uint8_t *p;
 
+	if (more == 0)
+		return -1;	/* full: the output would pass max */
 	if (o->len + more <= o->cap)
 		return 0;
 	while (cap < o->len + more)
 		cap *= 2;
-	if (cap > DECOMPRESS_MAX)
-		cap = DECOMPRESS_MAX;
+	if (cap > o->max)
+		cap = o->max;
 	if (cap < o->len + more)
 		return -1;
 	p = realloc(o->p, cap);
@@ -36,6 +49,13 @@ static int outbuf_reserve(struct outbuf *o, size_t more)
 }
 
 #define CHUNK (4u << 20)
+
+static void too_big(const struct outbuf *o, const char *fmt, char *err,
+		    size_t errlen)
+{
+	snprintf(err, errlen, "%s: decompressed kernel larger than %zu MiB "
+		 "(guest RAM; -m too small?)", fmt, o->max >> 20);
+}
 
 static int do_gzip(const uint8_t *in, size_t len, struct outbuf *o,
 		   char *err, size_t errlen)
@@ -50,16 +70,17 @@ static int do_gzip(const uint8_t *in, size_t len, struct outbuf *o,
 	s.next_in = (Bytef *)(uintptr_t)in;
 	s.avail_in = (uInt)len;
 	do {
-		if (outbuf_reserve(o, CHUNK) < 0) {
+		size_t room = outbuf_room(o, CHUNK);
+
+		if (outbuf_reserve(o, room) < 0) {
 			inflateEnd(&s);
-			snprintf(err, errlen, "gzip: output larger than %u MiB",
-				 DECOMPRESS_MAX >> 20);
+			too_big(o, "gzip", err, errlen);
 			return -1;
 		}
 		s.next_out = o->p + o->len;
-		s.avail_out = CHUNK;
+		s.avail_out = (uInt)room;
 		rc = inflate(&s, Z_NO_FLUSH);
-		o->len += CHUNK - s.avail_out;
+		o->len += room - s.avail_out;
 	} while (rc == Z_OK);
 	inflateEnd(&s);
 	if (rc != Z_STREAM_END) {
@@ -74,7 +95,7 @@ static int do_gzip(const uint8_t *in, size_t len, struct outbuf *o,
  * for lzma_alone); one larger than the largest output accepted is of no
  * use, so its memory is capped there (found by tests/fuzz/fuzz_bzimage).
  */
-#define LZMA_MEMLIMIT ((uint64_t)DECOMPRESS_MAX + (16u << 20))
+#define LZMA_MEMLIMIT(o) ((uint64_t)(o)->max + (16u << 20))
 
 static int do_lzma(const uint8_t *in, size_t len, struct outbuf *o, int alone,
 		   char *err, size_t errlen)
@@ -82,8 +103,8 @@ static int do_lzma(const uint8_t *in, size_t len, struct outbuf *o, int alone,
 	lzma_stream s = LZMA_STREAM_INIT;
 	lzma_ret rc;
 
-	rc = alone ? lzma_alone_decoder(&s, LZMA_MEMLIMIT)
-		   : lzma_stream_decoder(&s, LZMA_MEMLIMIT, 0);
+	rc = alone ? lzma_alone_decoder(&s, LZMA_MEMLIMIT(o))
+		   : lzma_stream_decoder(&s, LZMA_MEMLIMIT(o), 0);
 	if (rc != LZMA_OK) {
 		snprintf(err, errlen, "liblzma: cannot initialise");
 		return -1;
@@ -91,25 +112,27 @@ static int do_lzma(const uint8_t *in, size_t len, struct outbuf *o, int alone,
 	s.next_in = in;
 	s.avail_in = len;
 	do {
-		if (outbuf_reserve(o, CHUNK) < 0) {
+		size_t room = outbuf_room(o, CHUNK);
+
+		if (outbuf_reserve(o, room) < 0) {
 			lzma_end(&s);
-			snprintf(err, errlen, "%s: output larger than %u MiB",
-				 alone ? "lzma" : "xz", DECOMPRESS_MAX >> 20);
+			too_big(o, alone ? "lzma" : "xz", err, errlen);
 			return -1;
 		}
 		s.next_out = o->p + o->len;
-		s.avail_out = CHUNK;
+		s.avail_out = room;
 		/*
 		 * One stream only (no LZMA_CONCATENATED): the decoder stops at
 		 * its end and never reads the kernel's 4 appended size bytes.
 		 */
 		rc = lzma_code(&s, LZMA_RUN);
-		o->len += CHUNK - s.avail_out;
+		o->len += room - s.avail_out;
 	} while (rc == LZMA_OK);
 	lzma_end(&s);
 	if (rc == LZMA_MEMLIMIT_ERROR) {
-		snprintf(err, errlen, "%s: dictionary larger than %u MiB",
-			 alone ? "lzma" : "xz", DECOMPRESS_MAX >> 20);
+		snprintf(err, errlen, "%s: dictionary larger than %zu MiB "
+			 "(guest RAM; -m too small?)", alone ? "lzma" : "xz",
+			 o->max >> 20);
 		return -1;
 	}
 	if (rc != LZMA_STREAM_END) {
@@ -135,15 +158,14 @@ static int do_zstd(const uint8_t *in, size_t len, struct outbuf *o,
 	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 31);
 	for (;;) {
 		ZSTD_outBuffer ob;
-		size_t in_before = ib.pos;
+		size_t in_before = ib.pos, room = outbuf_room(o, CHUNK);
 
-		if (outbuf_reserve(o, CHUNK) < 0) {
+		if (outbuf_reserve(o, room) < 0) {
 			ZSTD_freeDCtx(d);
-			snprintf(err, errlen, "zstd: output larger than %u MiB",
-				 DECOMPRESS_MAX >> 20);
+			too_big(o, "zstd", err, errlen);
 			return -1;
 		}
-		ob = (ZSTD_outBuffer){ o->p + o->len, CHUNK, 0 };
+		ob = (ZSTD_outBuffer){ o->p + o->len, room, 0 };
 		rc = ZSTD_decompressStream(d, &ob, &ib);
 		o->len += ob.pos;
 		if (ZSTD_isError(rc)) {
@@ -171,7 +193,7 @@ static int do_lz4(const uint8_t *in, size_t len, struct outbuf *o,
 		  char *err, size_t errlen)
 {
 	const size_t block_max = 8u << 20;
-	size_t pos = 4;
+	size_t pos = 4, room;
 
 	while (pos + 4 <= len) {
 		uint32_t csize;
@@ -185,14 +207,19 @@ static int do_lz4(const uint8_t *in, size_t len, struct outbuf *o,
 		if (csize == 0 || csize > len - pos - 4)
 			break;	/* the appended size field, or the end */
 		pos += 4;
-		if (outbuf_reserve(o, block_max) < 0) {
-			snprintf(err, errlen, "lz4: output larger than %u MiB",
-				 DECOMPRESS_MAX >> 20);
+		room = outbuf_room(o, block_max);
+		if (outbuf_reserve(o, room) < 0) {
+			too_big(o, "lz4", err, errlen);
 			return -1;
 		}
 		n = LZ4_decompress_safe((const char *)in + pos,
 					(char *)o->p + o->len, (int)csize,
-					(int)block_max);
+					(int)room);
+		if (n < 0 && room < block_max) {
+			/* Most likely a block that would pass max. */
+			too_big(o, "lz4", err, errlen);
+			return -1;
+		}
 		if (n < 0) {
 			snprintf(err, errlen, "lz4: corrupt block at offset %zu", pos);
 			return -1;
@@ -208,14 +235,22 @@ static int do_lz4(const uint8_t *in, size_t len, struct outbuf *o,
 }
 
 uint8_t *decompress_payload(enum payload_format fmt, const uint8_t *in,
-			    size_t len, size_t size_hint, size_t *out_len,
-			    char *err, size_t errlen)
+			    size_t len, size_t size_hint, size_t max,
+			    size_t *out_len, char *err, size_t errlen)
 {
-	struct outbuf o = { 0 };
+	struct outbuf o = { .max = max && max < DECOMPRESS_MAX ? max
+							  : DECOMPRESS_MAX };
 	int rc;
 
-	if (size_hint && size_hint <= DECOMPRESS_MAX &&
-	    outbuf_reserve(&o, size_hint + CHUNK) < 0) {
+	/* The size the image states: if that cannot fit, stop before starting. */
+	if (size_hint > o.max) {
+		snprintf(err, errlen, "%s: decompressed kernel of %zu MiB larger "
+			 "than %zu MiB (guest RAM; -m too small?)",
+			 payload_format_name[fmt], size_hint >> 20, o.max >> 20);
+		return NULL;
+	}
+	if (size_hint && outbuf_reserve(&o, size_hint + CHUNK < o.max
+					    ? size_hint + CHUNK : o.max) < 0) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}

@@ -95,6 +95,7 @@ int elf_load(const uint8_t *image, size_t len, const struct guest_mem *mem,
 		return -1;
 	}
 	info->entry = eh.e_entry;
+	info->type = eh.e_type;
 
 	for (unsigned i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
@@ -116,6 +117,10 @@ int elf_load(const uint8_t *image, size_t len, const struct guest_mem *mem,
 			snprintf(err, errlen, "segment %u has bad sizes", i);
 			return -1;
 		}
+		/* __START_KERNEL_map: where Linux links itself on x86-64. */
+		if (ph.p_vaddr >= 0xffffffff80000000ull &&
+		    eh.e_entry >= ph.p_paddr && eh.e_entry - ph.p_paddr < ph.p_memsz)
+			info->linux_layout = 1;
 		if (ph.p_paddr < info->lowest)
 			info->lowest = ph.p_paddr;
 		if (ph.p_paddr + ph.p_memsz > info->highest)
@@ -138,4 +143,17 @@ int elf_load(const uint8_t *image, size_t len, const struct guest_mem *mem,
 		return -1;
 	}
 	return 0;
+}
+
+const char *elf_unbootable(const struct elf_info *info, int linux_only)
+{
+	if (info->type != ET_EXEC)
+		return "a shared object or position-independent program, not a kernel";
+	if (info->linux_layout || (info->pvh_entry && !linux_only))
+		return NULL;
+	return linux_only ? "not a Linux vmlinux (no segment linked at "
+			    "0xffffffff80000000 holding the entry point)"
+			  : "neither a PVH kernel (no Xen PVH entry note) nor "
+			    "a Linux vmlinux (no segment linked at "
+			    "0xffffffff80000000 holding the entry point)";
 }

@@ -226,13 +226,13 @@ void emu_stats_print(const struct emu_stats *stats, FILE *out)
 {
 	for (int i = 0; i < EMU_N_CLASSES; i++)
 		if (stats->count[i])
-			fprintf(out, "emulated: %-20s %lu\n", emu_class_name(i), stats->count[i]);
+			fprintf(out, "emulated: %-20s %lu%s", emu_class_name(i), stats->count[i], log_eol());
 	if (stats->faults)
-		fprintf(out, "emulated: %-20s %lu\n", "faults delivered", stats->faults);
+		fprintf(out, "emulated: %-20s %lu%s", "faults delivered", stats->faults, log_eol());
 	if (stats->failures)
-		fprintf(out, "emulated: %-20s %lu\n", "failures", stats->failures);
+		fprintf(out, "emulated: %-20s %lu%s", "failures", stats->failures, log_eol());
 	if (stats->misplaced_frames)
-		fprintf(out, "emulated: %-20s %lu\n", "iret frames at ESP", stats->misplaced_frames);
+		fprintf(out, "emulated: %-20s %lu%s", "iret frames at ESP", stats->misplaced_frames, log_eol());
 	if (stats->retried)
-		fprintf(out, "emulated: %-20s %lu\n", "handed back to KVM", stats->retried);
+		fprintf(out, "emulated: %-20s %lu%s", "handed back to KVM", stats->retried, log_eol());
 }

@@ -12,7 +12,8 @@
 int hostfile_open(const char *what, const char *path, uint64_t max, size_t *size)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: a FIFO is refused below, not waited on in open(). */
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
 
 	if (fd < 0)
 		die("%s %s: %s", what, path, strerror(errno));
@@ -40,6 +41,13 @@ void hostfile_read(int fd, const char *what, const char *path, void *dst, size_t
 			    n < 0 ? strerror(errno) : "file shrank while reading");
 		got += (size_t)n;
 	}
+}
+
+void hostfile_check(const char *what, const char *path)
+{
+	size_t size;
+
+	close(hostfile_open(what, path, UINT64_MAX, &size));
 }
 
 uint8_t *hostfile_load(const char *what, const char *path, uint64_t max, size_t *len)

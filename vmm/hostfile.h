@@ -14,6 +14,9 @@
  */
 int hostfile_open(const char *what, const char *path, uint64_t max, size_t *size);
 
+/* Dies unless hostfile_open() would accept path (any size). */
+void hostfile_check(const char *what, const char *path);
+
 /* Reads exactly len bytes from fd into dst, or dies. */
 void hostfile_read(int fd, const char *what, const char *path, void *dst, size_t len);
 

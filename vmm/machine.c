@@ -5,11 +5,13 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "devices/disk_image.h"
 #include "devices/exit_port.h"
 #include "devices/pci.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_blk.h"
 #include "net/netspec.h"
+#include "net/pcap.h"
 #include "net/slirp.h"
 #include "net/tap.h"
 #include "devices/i8042.h"
@@ -61,7 +63,9 @@ static struct net_backend *open_backend(struct vm *vm, const struct net_spec *ns
 
 	switch (ns->kind) {
 	case NET_KIND_TAP:
-		be = tap_open(ns->ifname, &vm->loop, err, sizeof(err));
+		/* README: the name of an existing tap, never a new one. */
+		if (tap_check_exists(ns->ifname, err, sizeof(err)) == 0)
+			be = tap_open(ns->ifname, &vm->loop, err, sizeof(err));
 		break;
 	case NET_KIND_SLIRP:
 		be = slirp_backend_create(&vm->loop, &ns->slirp, err, sizeof(err));
@@ -93,7 +97,8 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 	for (unsigned i = 0; i < o->nnets; i++) {
 		struct net_spec ns;
 		struct virtio_net_opts vo;
-		char err[256];
+		char err[4400];
+		const char *pcap;
 		unsigned gsi;
 
 		if (net_spec_parse(&ns, o->net[i], err, sizeof(err)) < 0)
@@ -108,7 +113,9 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 		vo.event_idx = ns.event_idx;
 		vo.indirect = ns.indirect;
 		vo.queue_size = ns.queue_size;
-		vo.pcap_path = ns.pcap[0] ? ns.pcap : (m->nnets == 0 ? o->pcap : NULL);
+		pcap = ns.pcap[0] ? ns.pcap : (m->nnets == 0 ? o->pcap : NULL);
+		if (pcap && !(vo.pcap = net_pcap_open(pcap, err, sizeof(err))))
+			die("%s%s", ns.pcap[0] ? "pcap=" : "--pcap ", err);
 
 		m->backend[m->nnets] = open_backend(vm, &ns);
 		gsi = PCI_GSI_BASE + pci_next_slot(m->pci) % 8;
@@ -131,16 +138,13 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 static void build_disks(struct machine *m, struct vm *vm, const struct options *o)
 {
 	for (unsigned i = 0; i < o->ndisks; i++) {
-		char path[4096], err[300];
-		const char *comma = strrchr(o->disk[i], ',');
-		bool ro = comma && strcmp(comma, ",ro") == 0;
+		char path[4096], err[4400];
+		bool ro;
 		unsigned gsi = PCI_GSI_BASE + pci_next_slot(m->pci) % 8;
 
-		if (comma && !ro)
-			die("-d %s: unknown option '%s' (only ,ro)", o->disk[i],
-			    comma + 1);
-		snprintf(path, sizeof(path), "%.*s", (int)(ro ? comma - o->disk[i]
-				: (long)strlen(o->disk[i])), o->disk[i]);
+		if (disk_spec_parse(o->disk[i], path, sizeof(path), &ro, err,
+				    sizeof(err)) < 0)
+			die("-d %s", err);
 		m->disk[m->ndisks] = virtio_blk_create(m->pci, &vm->platform, path,
 						       ro, gsi, err, sizeof(err));
 		if (!m->disk[m->ndisks])
@@ -164,7 +168,6 @@ void machine_build(struct machine *m, struct vm *vm, const struct options *o)
 {
 	memset(m, 0, sizeof(*m));
 	m->vm = vm;
-	m->signal_fd = -1;
 	build_isa(m, vm);
 	m->pci = pci_create(&vm->platform, VM_PCI_MMIO_BASE, VM_PCI_MMIO_SIZE,
 			    VM_PCI_PIO_BASE, VM_PCI_PIO_SIZE);
@@ -213,8 +216,8 @@ void machine_print_counters(struct machine *m, FILE *out)
 		emu += v->exits_emulation;
 		emu_stats_add(&total, &v->emu);
 	}
-	fprintf(out, "minivmm: exits: io %lu, mmio %lu, emulation fallback %lu\r\n",
-		io, mmio, emu);
+	fprintf(out, "minivmm: exits: io %lu, mmio %lu, emulation fallback %lu%s",
+		io, mmio, emu, log_eol());
 	bus_lock(&m->vm->bus);
 	for (unsigned i = 0; i < m->nnets; i++)
 		virtio_net_print_stats(m->net[i], out);

@@ -36,7 +36,6 @@ struct machine {
 	unsigned ndisks;
 	struct mptable_pci_irq pci_irqs[32];
 	unsigned npci_irqs;
-	int signal_fd;
 };
 
 /* Creates every device the options ask for.  Dies on set-up errors. */

@@ -4,24 +4,27 @@
  * main thread the I/O thread until the guest ends.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/signalfd.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "devices/disk_image.h"
 #include "devices/uart16550.h"
 #include "vmm/boot.h"
 #include "vmm/console.h"
 #include "vmm/cpuid.h"
 #include "vmm/firmware.h"
+#include "vmm/hostfile.h"
 #include "vmm/machine.h"
 #include "vmm/options.h"
 #include "vmm/privdrop.h"
 #include "vmm/seccomp.h"
+#include "vmm/signals.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -29,43 +32,67 @@
 
 static struct vm the_vm;
 
-static void on_signal(void *opaque, short revents)
+static void on_usr1(void *opaque)
 {
 	struct machine *m = opaque;
-	struct signalfd_siginfo si;
 
-	(void)revents;
-	while (read(m->signal_fd, &si, sizeof(si)) == sizeof(si)) {
-		if (si.ssi_signo == SIGUSR1)
-			machine_print_counters(m, stderr);
-		else
-			vm_request_exit(m->vm, VM_EXIT_SIGNAL, (int)si.ssi_signo);
+	machine_print_counters(m, stderr);
+}
+
+static void on_fatal_signal(void *opaque, int sig)
+{
+	struct machine *m = opaque;
+
+	vm_request_exit(m->vm, VM_EXIT_SIGNAL, sig);
+}
+
+/*
+ * Started with fd 0, 1 or 2 closed, minivmm's first opens would take those
+ * numbers: /dev/kvm would become "stdout" and the VM "stderr", and the
+ * console and messages would be written into them.  /dev/null fills any gap
+ * before anything else is opened.  Nothing can be reported if it fails, so
+ * then it just exits.
+ */
+static void reopen_std_fds(void)
+{
+	for (int fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		int got = open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+		if (got != fd)
+			_exit(1);
 	}
 }
 
 /*
- * SIGINT/SIGTERM/SIGHUP end the run cleanly (terminal restored, status
- * 128+signal); SIGUSR1 prints the device counters.  They are blocked in
- * every thread and read through a signalfd by the I/O thread.
+ * Every file the user named, checked before anything is built: the kind
+ * of file (never a FIFO, which would block), its size, and each disk's
+ * lock, all disks open at once so the same image given twice is caught.
+ * The real opens later check again; this makes a bad file the first and
+ * only error, before /dev/kvm is even opened.
  */
-static void setup_signals(struct machine *m)
+static void check_files(const struct options *o)
 {
-	sigset_t set;
+	int fd[MAX_DISKS];
+	char path[4096], err[4400];
+	uint64_t bytes;
+	bool ro;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	sigaddset(&set, vcpu_kick_signal());
-	pthread_sigmask(SIG_BLOCK, &set, NULL);
-	sigdelset(&set, vcpu_kick_signal());
-	m->signal_fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-	if (m->signal_fd < 0)
-		die("signalfd: %s", strerror(errno));
-	evloop_watch(&m->vm->loop, m->signal_fd, POLLIN, on_signal, m);
-	/* A closed terminal or pipe must not kill us mid-write. */
-	signal(SIGPIPE, SIG_IGN);
+	if (o->kernel)
+		hostfile_check("kernel", o->kernel);
+	if (o->initrd)
+		hostfile_check("initrd", o->initrd);
+	if (o->firmware)
+		hostfile_check("--firmware", o->firmware);
+	for (unsigned i = 0; i < o->ndisks; i++) {
+		if (disk_spec_parse(o->disk[i], path, sizeof(path), &ro, err,
+				    sizeof(err)) < 0 ||
+		    (fd[i] = disk_image_open(path, ro, &bytes, err,
+					     sizeof(err))) < 0)
+			die("-d %s", err);
+	}
+	for (unsigned i = 0; i < o->ndisks; i++)
+		close(fd[i]);
 }
 
 static size_t console_to_uart(void *opaque, const uint8_t *buf, size_t len)
@@ -91,6 +118,8 @@ int main(int argc, char **argv)
 	char err[256];
 	int status;
 
+	reopen_std_fds();
+	signals_early();	/* before set-up, which may take a while */
 	if (options_parse(argc, argv, &o, err, sizeof(err)) < 0)
 		die("%s", err);
 	if (o.help) {
@@ -110,6 +139,7 @@ int main(int argc, char **argv)
 	if (o.verbose)
 		log_max_level = o.verbose > 1 ? LOG_DEBUG : LOG_INFO;
 
+	check_files(&o);
 	bo = (struct boot_opts){
 		.kernel = o.kernel, .initrd = o.initrd, .cmdline = o.cmdline,
 		.guest_decompress = o.guest_decompress,
@@ -132,7 +162,8 @@ int main(int argc, char **argv)
 		machine_create_vcpus(&m, &entry);
 	}
 
-	setup_signals(&m);
+	signals_start(&the_vm.loop, &(struct signal_actions){
+		.counters = on_usr1, .stop = on_fatal_signal, .opaque = &m });
 	console_start(&the_vm.loop, console_to_uart, console_quit, &m);
 	/*
 	 * glibc's gmtime_r (the RTC, devices/rtc.c) loads the time zone on
@@ -147,6 +178,12 @@ int main(int argc, char **argv)
 
 	vcpu_stop_all(&the_vm);
 	console_restore();
+	if (the_vm.exit_kind == VM_EXIT_SIGNAL) {
+		char name[32];
+
+		err("ended by %s", signals_name(the_vm.exit_code, name,
+						 sizeof(name)));
+	}
 	if (o.verbose)
 		machine_print_counters(&m, stderr);
 	status = vm_exit_status(&the_vm);

@@ -59,8 +59,12 @@ static const int run_syscalls[] = {
 	 * glibc's thread start-up when the filter lands (TSYNC).
 	 */
 	__NR_rseq, __NR_set_robust_list,
-	/* vcpu_stop_all() kicks vCPU threads out of KVM_RUN. */
-	__NR_tgkill, __NR_getpid, __NR_gettid,
+	/*
+	 * vcpu_stop_all() kicks vCPU threads out of KVM_RUN; job control
+	 * (signals.c) stops minivmm with raise(SIGSTOP) and, continued,
+	 * asks whether it is in the terminal's foreground process group.
+	 */
+	__NR_tgkill, __NR_getpid, __NR_gettid, __NR_getpgrp, __NR_getpgid,
 	/* Clocks (normally vDSO) and sleeps: slirp timers, rate limits. */
 	__NR_clock_gettime, __NR_clock_getres, __NR_gettimeofday, __NR_time,
 	__NR_nanosleep, __NR_clock_nanosleep,
@@ -88,8 +92,12 @@ static const unsigned run_ioctls[] = {
 	KVM_SET_USER_MEMORY_REGION,
 	/* Mirroring the guest's receive offloads onto the tap (tap.c). */
 	TUNSETOFFLOAD,
-	/* Restoring the terminal at exit; glib and slirp on sockets. */
-	TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, FIONBIO, FIONREAD,
+	/*
+	 * Restoring the terminal at exit and around job control (TIOCGPGRP:
+	 * tcgetpgrp); glib and slirp on sockets.
+	 */
+	TCGETS, TCSETS, TCSETSW, TCSETSF, TIOCGWINSZ, TIOCGPGRP, FIONBIO,
+	FIONREAD,
 };
 
 #define NAME(n) [__NR_##n] = #n
@@ -169,6 +177,9 @@ static void put_num(char *buf, size_t cap, size_t *pos, unsigned long v)
  * async-signal-safe calls, all of them on the allow-list (write, ioctl
  * TCSETS, exit_group).
  */
+/* log_eol(), taken at install; on a terminal, a line break first too. */
+static const char *sigsys_eol = "\n", *sigsys_lead = "";
+
 static void on_sigsys(int sig, siginfo_t *si, void *uc)
 {
 	char line[160];
@@ -177,11 +188,13 @@ static void on_sigsys(int sig, siginfo_t *si, void *uc)
 
 	(void)sig;
 	(void)uc;
-	put_str(line, sizeof(line), &pos, "\r\nminivmm: seccomp: forbidden system call ");
+	put_str(line, sizeof(line), &pos, sigsys_lead);	/* off the guest's line */
+	put_str(line, sizeof(line), &pos, "minivmm: seccomp: forbidden system call ");
 	put_num(line, sizeof(line), &pos, (unsigned long)nr);
 	put_str(line, sizeof(line), &pos, " (");
 	put_str(line, sizeof(line), &pos, seccomp_syscall_name(nr));
-	put_str(line, sizeof(line), &pos, "); please report this as a minivmm bug\r\n");
+	put_str(line, sizeof(line), &pos, "); please report this as a minivmm bug");
+	put_str(line, sizeof(line), &pos, sigsys_eol);
 	console_restore();
 	if (write(STDERR_FILENO, line, pos) < 0) {
 		/* Nothing more to be done about it. */
@@ -323,6 +336,8 @@ int seccomp_install(char *err, size_t errlen)
 	sigset_t set;
 	long r;
 
+	sigsys_eol = log_eol();
+	sigsys_lead = sigsys_eol[0] == '\r' ? "\r\n" : "";
 	build(&p);
 	if (p.full) {
 		snprintf(err, errlen, "seccomp: filter longer than %d instructions", MAX_INSNS);

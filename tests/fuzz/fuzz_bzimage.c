@@ -55,7 +55,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		size_t vlen = 0;
 		uint8_t *vmlinux = decompress_payload(bz.format, bz.payload, bz.payload_len,
-						      bz.uncompressed_size, &vlen,
+						      bz.uncompressed_size, 0, &vlen,
 						      err, sizeof(err));
 		if (!vmlinux) {
 			FZ_ASSERT(err[0], "failed without a reason");

@@ -18,8 +18,10 @@
 #include <linux/virtio_net.h>
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/guest_mem.h"
 #include "common/log.h"
@@ -29,6 +31,7 @@
 #include "devices/virtio_net.h"
 #include "devices/virtio_pci.h"
 #include "net/offload.h"
+#include "net/pcap.h"
 #include "fake_backend.h"
 #include "fuzz_input.h"
 
@@ -300,10 +303,34 @@ static inline void fz_machine(struct fz_net *e)
 }
 
 /*
+ * A capture file for the card: one temporary regular file, truncated by
+ * every open (net_pcap_open refuses /dev/null: not a regular file).
+ */
+static char fz_pcap_path[64];
+
+static inline void fz_pcap_unlink(void)
+{
+	unlink(fz_pcap_path);
+}
+
+static inline struct net_pcap *fz_pcap_open(void)
+{
+	char *path = fz_pcap_path;
+	char err[128];
+
+	if (!path[0]) {
+		snprintf(path, sizeof(fz_pcap_path), "/tmp/minivmm-fuzz-%d.pcap",
+			 (int)getpid());
+		atexit(fz_pcap_unlink);
+	}
+	return net_pcap_open(path, err, sizeof(err));
+}
+
+/*
  * The card, configured from one input byte each: backend capabilities
  * (bit 0: TX offloads, bit 1: RX offloads, as tap has; 0: slirp-like),
  * device options (csum, tso, mrg_rxbuf, event_idx, indirect, ctrl_vq,
- * pcap to /dev/null), queue size 2..64.
+ * pcap to a temporary file), queue size 2..64.
  */
 static inline void fz_net_create(struct fz_net *e, uint8_t caps, uint8_t optbits,
 				 uint8_t qlog)
@@ -318,7 +345,7 @@ static inline void fz_net_create(struct fz_net *e, uint8_t caps, uint8_t optbits
 	o.event_idx = !(optbits & 8);
 	o.indirect = !(optbits & 16);
 	o.ctrl_vq = !(optbits & 32);
-	o.pcap_path = optbits & 64 ? "/dev/null" : NULL;
+	o.pcap = optbits & 64 ? fz_pcap_open() : NULL;
 	e->qsize = (uint16_t)(2u << (qlog % 6));
 	o.queue_size = e->qsize;
 	e->n = virtio_net_create(e->pci, &e->plat, &e->fb.be, &o, FZ_GSI);
@@ -434,6 +461,43 @@ static inline uint16_t fz_post(struct fz_net *e, unsigned q, struct fin *in,
 		off += l[i];
 	}
 	return fz_vq_add(e, q, gpa, l, n, writable ? 0 : n, indirect);
+}
+
+/*
+ * An RX chain of n writable pieces (64..130) sharing len bytes, at least
+ * one each: more pieces than a backend's recv() takes (NET_RECV_MAX_IOV,
+ * issue 13), direct when the ring has room, else through an indirect
+ * table when the guest negotiated it.
+ */
+static inline uint16_t fz_post_many(struct fz_net *e, unsigned q, size_t len,
+				    unsigned n, bool indirect)
+{
+	uint64_t gpa[130];
+	uint32_t l[130];
+
+	n = n < 1 ? 1 : n > 130 ? 130 : n;
+	/*
+	 * fz_alloc() wraps around when guest RAM runs out, which would reuse
+	 * the buffers of chains still posted; the checks in the fuzz
+	 * targets trust what was posted, so a chain this big waits instead.
+	 */
+	if (e->data_next + len + 24ull * n + NET_HDR_LEN + 64 >
+	    FZ_RAM_BASE + FZ_RAM_SIZE)
+		return 0xffff;
+	for (unsigned i = 0; i < n; i++) {
+		l[i] = (uint32_t)(len / n + (i < len % n));
+		if (l[i] == 0)
+			l[i] = 1;
+		/*
+		 * The first piece holds the whole virtio-net header: the
+		 * harness remembers only 8 pieces per chain (bufs_gpa) and
+		 * reads the header back through them.
+		 */
+		if (i == 0 && l[0] < NET_HDR_LEN)
+			l[0] = NET_HDR_LEN;
+		gpa[i] = fz_alloc(e, l[i]);
+	}
+	return fz_vq_add(e, q, gpa, l, n, 0, indirect);
 }
 
 #endif

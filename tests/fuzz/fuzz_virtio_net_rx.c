@@ -7,7 +7,9 @@
  *
  * Input: caps, device options, queue size, 8 bytes of requested features,
  * then operations until the input ends:
- *   op % 5 == 0  post RX buffers: count byte, u16 size (1..2048), shape byte
+ *   op % 5 == 0  post RX buffers: count byte, u16 size (1..2048), shape
+ *                byte (bit 4: chains of 64..127 pieces, more than a
+ *                backend's recv() takes; issue 13)
  *   op % 5 == 1  the backend delivers a frame: u16 length, bytes
  *   op % 5 == 2  kick the RX queue (the device pulls pending frames)
  *   op % 5 == 3  a control-queue command: class, command, u8 length, data
@@ -143,7 +145,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 			for (unsigned i = 0; i < count; i++) {
 				/* shape 3 would eat input; keep RX shapes 0-2. */
-				fz_post(&e, 0, &in, NULL, bsize, true, shape % 3, ind);
+				if (shape & 16)	/* 64..127 pieces */
+					fz_post_many(&e, 0, bsize,
+						     64 + (shape >> 5) * 9u, ind);
+				else
+					fz_post(&e, 0, &in, NULL, bsize, true,
+						shape % 3, ind);
 			}
 			if (shape & 8)
 				fz_kick(&e, 0);

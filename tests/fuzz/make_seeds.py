@@ -128,6 +128,13 @@ def net_seeds():
     write("fuzz_virtio_net_rx", "mrg_small_bufs",
           bytes([3, 0, 5]) + ALL + bytes([0, 15]) + struct.pack("<H", 100) + bytes([0]) +
           bytes([1]) + struct.pack("<H", len(FRAMES["tso4"])) + FRAMES["tso4"])
+    # RX without MRG_RXBUF into chains of more pieces than recv() takes
+    # (issue 13): 64 direct pieces, and 127 through an indirect table.
+    for name, shape in (("long_chain_direct", 0x10), ("long_chain_indirect", 0xF4)):
+        write("fuzz_virtio_net_rx", name,
+              bytes([0, 4, 5]) + ALL + bytes([0, 0]) + struct.pack("<H", 2047) +
+              bytes([shape]) + bytes([1]) + struct.pack("<H", len(FRAMES["tcp4"])) +
+              FRAMES["tcp4"] + bytes([2]))
     write("fuzz_virtio_net_rx", "ctrl_promisc",
           bytes([0, 0, 5]) + ALL + bytes([3, 0, 0, 1, 1]))
 

@@ -78,7 +78,9 @@ check() {
 M=$MINIVMM
 K=$PROBE
 # shellcheck disable=SC2016
-TAP_MSG='minivmm: -net: nosuchtap0: cannot attach: Operation not permitted (need root or a tap owned by you: ip tuntap add NAME mode tap user $USER)'
+TAP_MSG='minivmm: -net: nosuchtap0: no such tap device (make it first: ip tuntap add nosuchtap0 mode tap user $USER; or use -net slirp)'
+# shellcheck disable=SC2016
+TAP_EPERM_MSG='minivmm: -net: mvroottap: cannot attach: Operation not permitted (need root or a tap owned by you: ip tuntap add NAME mode tap user $USER)'
 check no-kernel "minivmm: no kernel given (use -k FILE; see --help)" -- "$M"
 check missing-kernel "minivmm: kernel $D/none: No such file or directory" -- "$M" -k "$D/none"
 check empty-kernel "minivmm: kernel $D/empty: empty file" -- "$M" -k "$D/empty"
@@ -105,6 +107,10 @@ check missing-initrd "minivmm: initrd $D/none: No such file or directory" -- "$M
 check initrd-too-big \
 	"minivmm: initrd $D/big.initrd: 100 MiB does not fit in guest RAM above the kernel (-m too small?)" \
 	-- "$M" -k "$K" -m 64M -i "$D/big.initrd"
+# A mistyped name, even as root, is refused: no temporary tap (issue 13).
+check missing-tap "$TAP_MSG" -- "$M" -k "$K" -net nosuchtap0
+check mistyped-slirp "minivmm: -net: SLIRP: no such tap device (make it first: ip tuntap add SLIRP mode tap user \$USER; or use -net slirp)" \
+	-- "$M" -k "$K" -net SLIRP
 check bad-cpuid "minivmm: --cpuid: unknown feature 'nosuchfeature' (--cpuid=help lists them)" \
 	-- "$M" -k "$K" --cpuid=+nosuchfeature
 check bad-cpuid-sign "minivmm: --cpuid: 'popcnt': expected +name or -name" -- "$M" -k "$K" --cpuid=popcnt
@@ -121,6 +127,15 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 		-- "${AS_NOKVM[@]}" "$M" -k "$K"
 	check missing-tap-not-root "$TAP_MSG" \
 		-- "${AS_KVM[@]}" "$M" -k "$K" -net nosuchtap0
+	# A tap that exists but belongs to root.
+	if ip tuntap add mvroottap mode tap 2>/dev/null; then
+		check tap-not-owned "$TAP_EPERM_MSG" \
+			-- "${AS_KVM[@]}" "$M" -k "$K" -net mvroottap
+		ip tuntap del mvroottap mode tap
+	else
+		echo "skip tap-not-owned: cannot make a tap"
+		skip=$((skip + 1))
+	fi
 elif [ "$(id -u)" != 0 ]; then
 	check unreadable-kernel "minivmm: kernel $D/unreadable: Permission denied" -- "$M" -k "$D/unreadable"
 	echo "skip no-kvm-permission: /dev/kvm is writable for this user"

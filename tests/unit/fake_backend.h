@@ -71,6 +71,8 @@ static inline ssize_t fb_recv(struct net_backend *be, const struct iovec *iov,
 	const uint8_t *src;
 
 	f->recv_calls++;
+	if (iovcnt < 0 || iovcnt > NET_RECV_MAX_IOV)
+		return -EINVAL;		/* the contract, as tap keeps it */
 	if (f->rx_next == f->nrx)
 		return -EAGAIN;
 	for (int i = 0; i < iovcnt; i++)

@@ -183,7 +183,7 @@ static void check_roundtrip(enum payload_format fmt, const uint8_t *c, size_t cl
 {
 	size_t out_len = 0;
 	char err[128] = "";
-	uint8_t *out = decompress_payload(fmt, c, clen, PLAIN_LEN, &out_len, err,
+	uint8_t *out = decompress_payload(fmt, c, clen, PLAIN_LEN, 0, &out_len, err,
 					  sizeof(err));
 	CHECK(out != NULL);
 	if (!out) {
@@ -194,7 +194,7 @@ static void check_roundtrip(enum payload_format fmt, const uint8_t *c, size_t cl
 	CHECK(memcmp(out, plain, PLAIN_LEN) == 0);
 	free(out);
 	/* Truncated to half: an error, never a crash or a partial success. */
-	out = decompress_payload(fmt, c, clen / 2, PLAIN_LEN, &out_len, err, sizeof(err));
+	out = decompress_payload(fmt, c, clen / 2, PLAIN_LEN, 0, &out_len, err, sizeof(err));
 	CHECK(out == NULL || out_len < PLAIN_LEN);
 	free(out);
 }
@@ -255,14 +255,76 @@ TEST(decompress_gzip_xz_lzma_zstd_lz4)
 	char err[128];
 	memset(c, 0x5a, 4096);
 	for (int f = PAYLOAD_GZIP; f <= PAYLOAD_LZ4; f++)
-		CHECK(decompress_payload(f, c, 4096, 0, &ol, err, sizeof(err)) == NULL);
-	CHECK(decompress_payload(PAYLOAD_BZIP2, c, 4096, 0, &ol, err, sizeof(err)) == NULL);
+		CHECK(decompress_payload(f, c, 4096, 0, 0, &ol, err, sizeof(err)) == NULL);
+	CHECK(decompress_payload(PAYLOAD_BZIP2, c, 4096, 0, 0, &ol, err, sizeof(err)) == NULL);
 	CHECK(strstr(err, "--guest-decompress") != NULL);
 	free(c);
 	free(plain);
 }
 
 /* A minimal ELF64 with one PT_LOAD and optionally a PVH note. */
+/* Peak resident memory since the last reset_peak_rss(), in KiB. */
+static long peak_rss_kib(void)
+{
+	char line[128];
+	long v = -1;
+	FILE *f = fopen("/proc/self/status", "r");
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "VmHWM: %ld", &v) == 1)
+			break;
+	if (f)
+		fclose(f);
+	return v;
+}
+
+static void reset_peak_rss(void)
+{
+	FILE *f = fopen("/proc/self/clear_refs", "w");
+
+	if (f) {
+		fputs("5", f);	/* 5: reset the peak RSS (proc(5)) */
+		fclose(f);
+	}
+}
+
+/*
+ * A decompression bomb (issue 13, item 4): 64 MiB of zeros in a few KiB,
+ * with no size stated, against a guest of 8 MiB.  Decompression must stop
+ * once the output passes 8 MiB, and must not have held the rest: the peak
+ * memory grows by far less than the 64 MiB the payload inflates to.
+ */
+TEST(decompression_bomb_stops_at_guest_ram)
+{
+	const size_t big = 64u << 20, ram = 8u << 20;
+	uint8_t *zeros = calloc(1, big), *c = malloc(1u << 20);
+	size_t clen = 0, ol = 0;
+	char err[160] = "";
+	long before;
+	uint8_t *out;
+
+	memset(zeros, 0, big);	/* touched now, freed before measuring */
+	CHECK_EQ(lzma_easy_buffer_encode(0, LZMA_CHECK_CRC32, NULL, zeros, big,
+					 c, &clen, 1u << 20), LZMA_OK);
+	free(zeros);
+	reset_peak_rss();
+	before = peak_rss_kib();
+	out = decompress_payload(PAYLOAD_XZ, c, clen, 0, ram, &ol, err, sizeof(err));
+	CHECK(out == NULL);
+	CHECK(strcmp(err, "xz: decompressed kernel larger than 8 MiB (guest "
+		     "RAM; -m too small?)") == 0);
+	CHECK(peak_rss_kib() - before < 24 * 1024);
+	printf("    xz bomb: %zu bytes in, peak grew by %ld KiB\n", clen,
+	       peak_rss_kib() - before);
+
+	/* A stated size above guest RAM is refused before any work. */
+	CHECK(decompress_payload(PAYLOAD_XZ, c, clen, 100u << 20, ram, &ol, err,
+				 sizeof(err)) == NULL);
+	CHECK(strcmp(err, "xz: decompressed kernel of 100 MiB larger than 8 MiB "
+		     "(guest RAM; -m too small?)") == 0);
+	free(c);
+}
+
 static size_t make_elf(uint8_t *buf, uint64_t paddr, int with_note)
 {
 	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
@@ -358,6 +420,62 @@ TEST(elf_refusals)
 	*(uint32_t *)(buf + 0x304) = 0x7fffffff;
 	CHECK_EQ(elf_load(buf, 0x400, &gm, &ei, err, sizeof(err)), 0);
 	CHECK_EQ(ei.pvh_entry, 0);
+}
+
+/*
+ * Only kernels are booted (issue 13, item 7): an ELF with a PVH note, or
+ * one laid out as Linux's vmlinux; a program or a shared object (-k
+ * /bin/ls) would only triple-fault, so it is named and refused.
+ */
+TEST(elf_that_cannot_boot_is_refused)
+{
+	static uint8_t buf[0x400];
+	struct elf_info ei;
+	char err[128];
+	Elf64_Ehdr *eh = (Elf64_Ehdr *)buf;
+	Elf64_Phdr *ph = (Elf64_Phdr *)(buf + sizeof(*eh));
+
+	make_elf(buf, 0x4000, 1);	/* PVH guest, like tests/guests/ */
+	eh->e_type = ET_EXEC;
+	CHECK_EQ(elf_load(buf, 0x400, NULL, &ei, err, sizeof(err)), 0);
+	CHECK(elf_unbootable(&ei, 0) == NULL);
+	CHECK(elf_unbootable(&ei, 1) != NULL);	/* not inside a bzImage */
+
+	make_elf(buf, 0x4000, 0);	/* a program: linked low, no note */
+	eh->e_type = ET_EXEC;
+	CHECK_EQ(elf_load(buf, 0x400, NULL, &ei, err, sizeof(err)), 0);
+	CHECK(elf_unbootable(&ei, 0) != NULL &&
+	      strstr(elf_unbootable(&ei, 0), "neither a PVH kernel") != NULL);
+
+	ph[0].p_vaddr = 0xffffffff81000000ull;	/* vmlinux: linked high */
+	CHECK_EQ(elf_load(buf, 0x400, NULL, &ei, err, sizeof(err)), 0);
+	CHECK(elf_unbootable(&ei, 0) == NULL);
+	CHECK(elf_unbootable(&ei, 1) == NULL);
+
+	eh->e_entry = 0xffffffff81000010ull;	/* entered at a virtual address */
+	CHECK_EQ(elf_load(buf, 0x400, NULL, &ei, err, sizeof(err)), 0);
+	CHECK(elf_unbootable(&ei, 0) != NULL);
+
+	make_elf(buf, 0x4000, 1);	/* a shared object, even with a note */
+	eh->e_type = ET_DYN;
+	CHECK_EQ(elf_load(buf, 0x400, NULL, &ei, err, sizeof(err)), 0);
+	CHECK(elf_unbootable(&ei, 0) != NULL &&
+	      strstr(elf_unbootable(&ei, 0), "shared object") != NULL);
+}
+
+TEST(bzimage_with_setup_sects_0_is_refused)
+{
+	static const uint8_t payload[8] = { 0x1f, 0x8b, 8 };
+	struct bzimage bz;
+	char err[160];
+	size_t len;
+	uint8_t *img = make_bzimage(0x020f, 1, payload, sizeof(payload), &len);
+
+	CHECK_EQ(bzimage_parse(img, len, &bz, err, sizeof(err)), 0);
+	img[0x1f1] = 0;
+	CHECK_EQ(bzimage_parse(img, len, &bz, err, sizeof(err)), -1);
+	CHECK(strstr(err, "setup_sects is 0") != NULL);
+	free(img);
 }
 
 RUN_TESTS()

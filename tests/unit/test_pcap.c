@@ -10,8 +10,11 @@
 
 #include <errno.h>
 #include <linux/virtio_net.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
 
@@ -41,7 +44,8 @@ TEST(two_frames_read_back_byte_by_byte)
 {
 	char path[64];
 	temp_path(path, sizeof(path));
-	struct net_pcap *p = net_pcap_open(path);
+	char err[300];
+	struct net_pcap *p = net_pcap_open(path, err, sizeof(err));
 	CHECK(p != NULL);
 	if (!p)
 		return;
@@ -97,7 +101,8 @@ TEST(completed_capture_copy_leaves_caller_buffer_alone)
 {
 	char path[64];
 	temp_path(path, sizeof(path));
-	struct net_pcap *p = net_pcap_open(path);
+	char err[300];
+	struct net_pcap *p = net_pcap_open(path, err, sizeof(err));
 	CHECK(p != NULL);
 	if (!p)
 		return;
@@ -119,12 +124,64 @@ TEST(completed_capture_copy_leaves_caller_buffer_alone)
 	unlink(path);
 }
 
-TEST(open_failure_reports_errno)
+TEST(open_failure_is_one_line_naming_the_file)
 {
-	errno = 0;
-	CHECK(net_pcap_open("/nonexistent-dir/x.pcap") == NULL);
-	CHECK_EQ(errno, ENOENT);
+	char err[300];
+
+	CHECK(net_pcap_open("/nonexistent-dir/x.pcap", err, sizeof(err)) == NULL);
+	CHECK(strcmp(err, "/nonexistent-dir/x.pcap: No such file or directory") == 0);
 	net_pcap_close(NULL);
+}
+
+/* A FIFO would block open() until a reader came (issue 13, item 1). */
+TEST(fifo_and_device_are_refused_without_blocking)
+{
+	char path[64], err[300];
+
+	snprintf(path, sizeof(path), "/tmp/minivmm-test-pcap-fifo-%d", (int)getpid());
+	CHECK_EQ(mkfifo(path, 0600), 0);
+	alarm(5);	/* a hang here is the bug */
+	CHECK(net_pcap_open(path, err, sizeof(err)) == NULL);
+	alarm(0);
+	CHECK(strstr(err, ": not a regular file") != NULL);
+	unlink(path);
+	CHECK(net_pcap_open("/dev/null", err, sizeof(err)) == NULL);
+	CHECK(strcmp(err, "/dev/null: not a regular file") == 0);
+}
+
+/*
+ * A capture that cannot be written (here EFBIG past RLIMIT_FSIZE, as a
+ * full disk gives ENOSPC) stops at the first error: the error comes back,
+ * and later frames are not written at all (issue 13, item 3).
+ */
+TEST(write_error_stops_the_capture)
+{
+	char path[64], err[300];
+	struct rlimit old, small;
+	struct stat st;
+	uint8_t f[12 + 200] = { 0 };
+	struct iovec iov = { f, sizeof(f) };
+
+	temp_path(path, sizeof(path));
+	struct net_pcap *p = net_pcap_open(path, err, sizeof(err));
+	CHECK(p != NULL);
+	if (!p)
+		return;
+	signal(SIGXFSZ, SIG_IGN);
+	getrlimit(RLIMIT_FSIZE, &old);
+	small = old;
+	small.rlim_cur = 300;
+	setrlimit(RLIMIT_FSIZE, &small);
+	CHECK_EQ(net_pcap_write(p, &iov, 1, 12), 0);	/* 24 + 16 + 200 */
+	CHECK_EQ(net_pcap_write(p, &iov, 1, 12), -EFBIG);
+	setrlimit(RLIMIT_FSIZE, &old);
+	CHECK_EQ(net_pcap_write(p, &iov, 1, 12), -EFBIG);	/* stopped */
+	CHECK_EQ(net_pcap_write_completed(p, f, sizeof(f)), -EFBIG);
+	net_pcap_close(p);
+	CHECK_EQ(stat(path, &st), 0);
+	CHECK_EQ(st.st_size, 300);	/* what fit, nothing after */
+	signal(SIGXFSZ, SIG_DFL);
+	unlink(path);
 }
 
 RUN_TESTS()

@@ -299,6 +299,18 @@ TEST(open_rejects_invalid_name_with_one_line)
 	CHECK(tap_open("tap%d", NULL, err, sizeof(err)) == NULL);
 }
 
+/* Issue 13, item 8: -net SLIRP (a typo) must not become a new tap. */
+TEST(missing_interface_is_named_with_how_to_make_it)
+{
+	char err[256] = "";
+
+	CHECK_EQ(tap_check_exists("nosuchtap0", err, sizeof(err)), -1);
+	CHECK(strcmp(err, "nosuchtap0: no such tap device (make it first: ip "
+		     "tuntap add nosuchtap0 mode tap user $USER; or use -net "
+		     "slirp)") == 0);
+	CHECK_EQ(tap_check_exists("lo", err, sizeof(err)), 0);
+}
+
 TEST(second_attach_is_busy_with_reason)
 {
 	char err[256] = "";
