@@ -42,6 +42,8 @@ const char *signals_name(int sig, char *buf, unsigned len)
 
 	if (sig >= SIGRTMIN && sig <= SIGRTMAX)
 		snprintf(buf, len, "SIGRT%d", sig - SIGRTMIN);
+	else if (sig == SIGIO)	/* glibc's abbreviation is its alias, POLL */
+		snprintf(buf, len, "SIGIO");
 	else if (abbrev)
 		snprintf(buf, len, "SIG%s", abbrev);
 	else

@@ -21,11 +21,20 @@ timeout 30 ./minivmm -k build/tests/guests/triple_fault.elf -m 16M </dev/null >"
 st=$?
 if [ "$st" = 1 ]; then pass triple_fault_status_1; else fail triple_fault_status_1 "status $st"; fi
 expect_in triple_fault_reason '^minivmm: vCPU 0: triple fault \(KVM_EXIT_SHUTDOWN\)' "$LOG"
-expect_in triple_fault_registers '^minivmm:   rip 0000000000100007 ' "$LOG"
-expect_in triple_fault_code_bytes '^minivmm:   code at rip: 0f 0b ' "$LOG"
+# KVM on AMD resets the vCPU at a triple fault before minivmm can read its
+# registers; minivmm then says so instead of printing the reset state.
+if grep -q '^minivmm:   registers lost: ' "$LOG" && grep -q AuthenticAMD /proc/cpuinfo; then
+	pass triple_fault_registers "AMD: $(sed -n 's/^minivmm:   registers lost: //p' "$LOG")"
+	grep -q '^minivmm:   rip ' "$LOG" &&
+		fail triple_fault_no_reset_registers "the reset state was printed as the fault's registers"
+else
+	expect_in triple_fault_registers '^minivmm:   rip 0000000000100007 ' "$LOG"
+	expect_in triple_fault_code_bytes '^minivmm:   code at rip: 0f 0b ' "$LOG"
+fi
 
-timeout 30 ./minivmm -k build/bench/exit.elf -m 16M </dev/null >"$LOG" 2>&1
+LOG2=build/guest-exit.log
+timeout 30 ./minivmm -k build/bench/exit.elf -m 16M </dev/null >"$LOG2" 2>&1
 st=$?
-if [ "$st" = 0 ] && [ ! -s "$LOG" ]; then pass clean_exit_status_0_and_silent
-else fail clean_exit_status_0_and_silent "status $st, output: $(head -c 200 "$LOG")"; fi
+if [ "$st" = 0 ] && [ ! -s "$LOG2" ]; then pass clean_exit_status_0_and_silent
+else fail clean_exit_status_0_and_silent "status $st, output: $(head -c 200 "$LOG2")"; fi
 finish
