@@ -72,6 +72,16 @@ int bzimage_parse_header(const uint8_t *image, size_t len, struct bzimage *bz,
 		snprintf(err, errlen, "a zImage (loaded below 1 MiB) is not supported");
 		return -1;
 	}
+	/*
+	 * Setup size 0 means 4 sectors only for kernels older than 2.12;
+	 * one that says 2.12 and 0 is damaged, and its payload would be
+	 * looked for in the wrong place.
+	 */
+	if (h.setup_sects == 0 && h.version >= 0x020c) {
+		snprintf(err, errlen, "setup_sects is 0 (a 2.12 kernel always "
+			 "sets it): not a kernel minivmm can boot");
+		return -1;
+	}
 	setup_sects = h.setup_sects ? h.setup_sects : 4;
 	bz->setup_size = (setup_sects + 1) * 512;
 	if (bz->setup_size >= len) {
@@ -107,16 +117,6 @@ int bzimage_parse(const uint8_t *image, size_t len, struct bzimage *bz,
 		snprintf(err, errlen, "boot protocol %u.%02u is too old "
 			 "(need 2.12 for the 64-bit entry)",
 			 bz->version >> 8, bz->version & 0xff);
-		return -1;
-	}
-	/*
-	 * Setup size 0 means 4 sectors only for kernels older than 2.12;
-	 * one that says 2.12 and 0 is damaged, and its payload would be
-	 * looked for in the wrong place.
-	 */
-	if (image[SETUP_HDR_OFF] == 0) {
-		snprintf(err, errlen, "setup_sects is 0 (a 2.12 kernel always "
-			 "sets it): not a kernel minivmm can boot");
 		return -1;
 	}
 	if (!(bz->xloadflags & 1 /* XLF_KERNEL_64 */)) {
