@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -66,6 +67,36 @@ static void setup_signals(struct machine *m)
 	evloop_watch(&m->vm->loop, m->signal_fd, POLLIN, on_signal, m);
 	/* A closed terminal or pipe must not kill us mid-write. */
 	signal(SIGPIPE, SIG_IGN);
+}
+
+static void on_timeout(void *opaque, short revents)
+{
+	struct machine *m = opaque;
+	uint64_t expirations;
+
+	(void)revents;
+	if (read(m->timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return;
+	err("guest still running after --timeout %u s: stopped, exit status %d",
+	    m->timeout, VM_STATUS_TIMEOUT);
+	vm_request_exit(m->vm, VM_EXIT_TIMEOUT, 0);
+}
+
+/*
+ * --timeout: a monotonic timer armed just before the vCPUs start, read by
+ * the I/O thread, so a guest stuck with every vCPU halted is stopped too.
+ */
+static void setup_timeout(struct machine *m, unsigned seconds)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = seconds } };
+
+	m->timeout = seconds;
+	if (!seconds)
+		return;
+	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (m->timer_fd < 0 || timerfd_settime(m->timer_fd, 0, &its, NULL) < 0)
+		die("--timeout: timerfd: %s", strerror(errno));
+	evloop_watch(&m->vm->loop, m->timer_fd, POLLIN, on_timeout, m);
 }
 
 static size_t console_to_uart(void *opaque, const uint8_t *buf, size_t len)
@@ -141,6 +172,7 @@ int main(int argc, char **argv)
 	 */
 	tzset();
 	privdrop_start(&o);	/* --user: everything privileged is open */
+	setup_timeout(&m, o.timeout);
 	machine_start(&m);
 	seccomp_start(&o);	/* all threads exist: allow-list on all */
 	evloop_run(&the_vm.loop);
