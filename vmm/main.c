@@ -83,20 +83,28 @@ static void on_timeout(void *opaque, short revents)
 }
 
 /*
- * --timeout: a monotonic timer armed just before the vCPUs start, read by
- * the I/O thread, so a guest stuck with every vCPU halted is stopped too.
+ * --timeout: a monotonic timer armed as soon as the options are read, so
+ * the bound covers the whole run as timeout(1)'s would (loading and
+ * decompressing a kernel included); the I/O thread watches it, so a guest
+ * stuck with every vCPU halted is stopped too.
  */
-static void setup_timeout(struct machine *m, unsigned seconds)
+static int arm_timeout(unsigned seconds)
 {
 	struct itimerspec its = { .it_value = { .tv_sec = seconds } };
+	int fd;
 
-	m->timeout = seconds;
 	if (!seconds)
-		return;
-	m->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (m->timer_fd < 0 || timerfd_settime(m->timer_fd, 0, &its, NULL) < 0)
+		return -1;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL) < 0)
 		die("--timeout: timerfd: %s", strerror(errno));
-	evloop_watch(&m->vm->loop, m->timer_fd, POLLIN, on_timeout, m);
+	return fd;
+}
+
+static void watch_timeout(struct machine *m)
+{
+	if (m->timer_fd >= 0)
+		evloop_watch(&m->vm->loop, m->timer_fd, POLLIN, on_timeout, m);
 }
 
 static size_t console_to_uart(void *opaque, const uint8_t *buf, size_t len)
@@ -120,7 +128,7 @@ int main(int argc, char **argv)
 	struct boot_entry entry;
 	struct boot_opts bo;
 	char err[256];
-	int status;
+	int status, timer_fd;
 
 	if (options_parse(argc, argv, &o, err, sizeof(err)) < 0)
 		die("%s", err);
@@ -141,6 +149,7 @@ int main(int argc, char **argv)
 	if (o.verbose)
 		log_max_level = o.verbose > 1 ? LOG_DEBUG : LOG_INFO;
 
+	timer_fd = arm_timeout(o.timeout);
 	bo = (struct boot_opts){
 		.kernel = o.kernel, .initrd = o.initrd, .cmdline = o.cmdline,
 		.guest_decompress = o.guest_decompress,
@@ -149,6 +158,8 @@ int main(int argc, char **argv)
 
 	vm_create(&the_vm, o.ram_size, o.ncpus);
 	machine_build(&m, &the_vm, &o);
+	m.timer_fd = timer_fd;
+	m.timeout = o.timeout;
 	if (o.firmware) {
 		firmware_boot(&the_vm, &o, bo.software_kvm);
 		machine_create_vcpus(&m, NULL);
@@ -172,7 +183,7 @@ int main(int argc, char **argv)
 	 */
 	tzset();
 	privdrop_start(&o);	/* --user: everything privileged is open */
-	setup_timeout(&m, o.timeout);
+	watch_timeout(&m);
 	machine_start(&m);
 	seccomp_start(&o);	/* all threads exist: allow-list on all */
 	evloop_run(&the_vm.loop);
