@@ -82,7 +82,7 @@ status four_cpus_exits_0 0 "$L"
 expect_in four_cpus_acpi_madt 'Using ACPI \(MADT\) for SMP configuration' "$L"
 expect_in four_cpus_up 'smp: Brought up 1 node, 4 CPUs' "$L"
 expect_in four_cpus_in_init 'MINIVMM-CPUS=4 ' "$L"
-expect_in acpi_hardware_reduced 'ACPI: FADT .*MINIVM' "$L"
+expect_in acpi_fadt_found 'ACPI: FACP .*MINIVM' "$L"
 no_acpi_errors no_acpi_errors "$L"
 
 # 5. acpi=off: the MP table still describes the machine.
