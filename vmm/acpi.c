@@ -117,7 +117,7 @@ static size_t build_fadt(struct out *o, uint32_t base, size_t dsdt)
 	if (!f)
 		return at;
 	f -= ACPI_HEADER_LEN;
-	put_le(f + 40, base + dsdt, 4);			/* DSDT */
+	put_le(f + ACPI_FADT_DSDT, base + dsdt, 4);
 	put_le(f + 46, SCI_IRQ, 2);			/* SCI_INT */
 	/*
 	 * IAPC_BOOT_ARCH: legacy ISA devices (COM1, RTC), an 8042, no VGA.
@@ -311,7 +311,7 @@ static size_t build_dsdt(struct out *o, const struct acpi_machine *m)
 }
 
 size_t acpi_build(uint8_t *buf, size_t len, uint32_t base,
-		  const struct acpi_machine *m)
+		  const struct acpi_machine *m, struct acpi_layout *layout)
 {
 	struct out o = { buf, len, 0, false };
 	uint8_t *rsdp = take(&o, ACPI_RSDP_LEN);
@@ -347,5 +347,7 @@ size_t acpi_build(uint8_t *buf, size_t len, uint32_t base,
 	put_le(rsdp + 24, base + xsdt, 8);
 	rsdp[8] = checksum(rsdp, 20);		/* the ACPI 1.0 part */
 	rsdp[32] = checksum(rsdp, ACPI_RSDP_LEN);
+	if (layout)
+		*layout = (struct acpi_layout){ rsdt, xsdt, fadt, madt, dsdt };
 	return o.pos;
 }

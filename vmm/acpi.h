@@ -26,19 +26,26 @@ struct acpi_machine {
 	unsigned npci;
 };
 
+/* Where each table starts in the buffer acpi_build() filled. */
+struct acpi_layout {
+	size_t rsdt, xsdt, fadt, madt, dsdt;
+};
+
 /*
  * Writes the RSDP (at offset 0) and the tables it leads to into buf, which
  * the caller copies to guest-physical address base (below 4 GiB, 16-byte
  * aligned, so the RSDP is also found by a scan of the BIOS area).  Returns
- * the number of bytes used, or 0 if they do not fit in len.
+ * the number of bytes used, or 0 if they do not fit in len.  layout, if
+ * not NULL, gets each table's offset (vmm/acpi_loader.c needs them).
  */
 size_t acpi_build(uint8_t *buf, size_t len, uint32_t base,
-		  const struct acpi_machine *m);
+		  const struct acpi_machine *m, struct acpi_layout *layout);
 
 /* Table layout facts the builder and its tests share. */
 #define ACPI_RSDP_LEN 36
 #define ACPI_HEADER_LEN 36
 #define ACPI_FADT_LEN 276		/* revision 6 */
+#define ACPI_FADT_DSDT 40
 #define ACPI_FADT_FLAGS 112
 #define ACPI_FADT_RESET_REG 116
 #define ACPI_FADT_RESET_VALUE 128

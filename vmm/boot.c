@@ -99,7 +99,7 @@ static uint64_t write_acpi(struct vm *vm, const struct mptable_pci_irq *pci,
 	uint8_t *area = guest(vm, ACPI_TABLES_ADDR, ACPI_TABLES_MAX, "ACPI tables");
 	struct acpi_machine m = { vm->ncpus, pci, npci };
 
-	if (!acpi_build(area, ACPI_TABLES_MAX, (uint32_t)ACPI_TABLES_ADDR, &m))
+	if (!acpi_build(area, ACPI_TABLES_MAX, (uint32_t)ACPI_TABLES_ADDR, &m, NULL))
 		die("ACPI tables: too many CPUs or devices");
 	return ACPI_TABLES_ADDR;
 }

@@ -161,7 +161,8 @@ int main(int argc, char **argv)
 	m.timer_fd = timer_fd;
 	m.timeout = o.timeout;
 	if (o.firmware) {
-		firmware_boot(&the_vm, &o, bo.software_kvm);
+		firmware_boot(&the_vm, &o, bo.software_kvm, m.pci_irqs,
+			      m.npci_irqs);
 		machine_create_vcpus(&m, NULL);
 	} else {
 		boot_load(&the_vm, &bo, m.pci_irqs, m.npci_irqs, &entry);

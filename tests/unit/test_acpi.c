@@ -54,7 +54,7 @@ static size_t build(unsigned ncpus)
 	struct acpi_machine m = { ncpus, two_devices, 2 };
 
 	memset(area, 0xcc, sizeof(area));
-	return acpi_build(area, sizeof(area), BASE, &m);
+	return acpi_build(area, sizeof(area), BASE, &m, NULL);
 }
 
 /* The XSDT entry with this signature. */
@@ -251,10 +251,10 @@ TEST(too_small_an_area_is_refused)
 {
 	struct acpi_machine m = { 2, two_devices, 2 };
 
-	CHECK_EQ(acpi_build(area, 100, BASE, &m), 0);
-	CHECK_EQ(acpi_build(area, 600, BASE, &m), 0);
+	CHECK_EQ(acpi_build(area, 100, BASE, &m, NULL), 0);
+	CHECK_EQ(acpi_build(area, 600, BASE, &m, NULL), 0);
 	m.ncpus = 0;
-	CHECK_EQ(acpi_build(area, sizeof(area), BASE, &m), 0);
+	CHECK_EQ(acpi_build(area, sizeof(area), BASE, &m, NULL), 0);
 }
 
 TEST(aml_pkglength_grows_to_two_bytes_past_63)
