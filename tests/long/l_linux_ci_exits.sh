@@ -11,6 +11,8 @@
 #                                     "ACPI Error"/"ACPI BIOS Error" line
 #   acpi=off                          boots through the MP table, ends with
 #                                     `reboot -f`: 0
+#   --firmware (SeaBIOS), quiet       the tables reach the kernel over fw_cfg
+#                                     and SeaBIOS: poweroff 0
 # Needs guest userspace, so a hardware-style KVM: on a software KVM (no
 # vmx/svm, docs/HOST-KVM.md) it skips, with the reason; the nested test bed
 # (tests/nested) runs it on one.  $LINUX_EXTRA_ARGS (tests/lib/guest.sh)
@@ -92,4 +94,15 @@ run_guest "$L" 600 'MINIVMM-DONE' 30 -- -k "$KERNEL" -i "$INITRD" -c 2 -m 512M \
 status acpi_off_exits_0 0 "$L"
 expect_in acpi_off_mp_table 'found SMP MP-table' "$L"
 expect_in acpi_off_two_cpus 'MINIVMM-CPUS=2 ' "$L"
+
+# 6. through SeaBIOS: the same tables, handed over fw_cfg.
+L=$LOG.firmware
+if [ -r /usr/share/seabios/bios.bin ] && [ -r /usr/share/qemu/linuxboot_dma.bin ]; then
+	run_guest "$L" 600 'MINIVMM-DONE' 30 -- --firmware /usr/share/seabios/bios.bin \
+		-k "$KERNEL" -i "$INITRD" -c 2 -m 512M -net none -a "$ARGS quiet"
+	status firmware_poweroff_exits_0 0 "$L"
+	expect_in firmware_two_cpus 'MINIVMM-CPUS=2 ' "$L"
+else
+	skip firmware_poweroff_exits_0 "seabios or qemu-system-data missing"
+fi
 finish
