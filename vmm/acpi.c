@@ -58,6 +58,13 @@ static void put_le(uint8_t *p, uint64_t v, unsigned n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
+/* Fixed-width, unterminated text fields (signatures, OEM ids). */
+static void put_text(uint8_t *p, const char *s, size_t n)
+{
+	for (size_t i = 0; i < n && s[i]; i++)
+		p[i] = (uint8_t)s[i];
+}
+
 static uint8_t checksum(const uint8_t *p, size_t n)
 {
 	uint8_t sum = 0;
@@ -78,12 +85,12 @@ static size_t table_begin(struct out *o, const char *sig, uint8_t revision)
 	h = take(o, ACPI_HEADER_LEN);
 	if (!h)
 		return at;
-	memcpy(h, sig, 4);
+	put_text(h, sig, 4);
 	h[8] = revision;
-	memcpy(h + 10, OEM_ID, 6);
-	memcpy(h + 16, OEM_TABLE_ID, 8);
+	put_text(h + 10, OEM_ID, 6);
+	put_text(h + 16, OEM_TABLE_ID, 8);
 	put_le(h + 24, 1, 4);			/* OEM revision */
-	memcpy(h + 28, CREATOR_ID, 4);
+	put_text(h + 28, CREATOR_ID, 4);
 	put_le(h + 32, 1, 4);			/* creator revision */
 	return at;
 }
@@ -134,7 +141,7 @@ static size_t build_fadt(struct out *o, uint32_t base, size_t dsdt)
 	put_le(f + ACPI_FADT_X_DSDT, base + dsdt, 8);
 	gas_io_byte(f + ACPI_FADT_SLEEP_CONTROL, ACPI_PM_SLEEP_CONTROL);
 	gas_io_byte(f + ACPI_FADT_SLEEP_STATUS, ACPI_PM_SLEEP_STATUS);
-	memcpy(f + 268, "MINIVMM", 7);			/* hypervisor vendor */
+	put_text(f + 268, "MINIVMM", 8);		/* hypervisor vendor */
 	table_end(o, at);
 	return at;
 }
@@ -339,8 +346,8 @@ size_t acpi_build(uint8_t *buf, size_t len, uint32_t base,
 	if (o.overflow)
 		return 0;
 
-	memcpy(rsdp, "RSD PTR ", 8);
-	memcpy(rsdp + 9, OEM_ID, 6);
+	put_text(rsdp, "RSD PTR ", 8);
+	put_text(rsdp + 9, OEM_ID, 6);
 	rsdp[15] = 2;				/* revision: ACPI 2.0+ */
 	put_le(rsdp + 16, base + rsdt, 4);
 	put_le(rsdp + 20, ACPI_RSDP_LEN, 4);
