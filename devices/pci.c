@@ -503,7 +503,14 @@ void pci_for_each_device(struct pci_bus *bus,
 				    unsigned gsi),
 			 void *opaque)
 {
-	for (unsigned s = 1; s < PCI_SLOTS; s++)
-		if (bus->slot[s])
-			fn(opaque, s, 1, bus->slot[s]->gsi);
+	for (unsigned s = 1; s < PCI_SLOTS; s++) {
+		unsigned pin;
+
+		if (!bus->slot[s])
+			continue;
+		/* Pin 0: no interrupt (the ISA bridge, pvpanic). */
+		pin = (unsigned)pci_cfg_get(bus->slot[s], PCI_INTERRUPT_PIN, 1);
+		if (pin)
+			fn(opaque, s, pin, bus->slot[s]->gsi);
+	}
 }

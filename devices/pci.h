@@ -158,7 +158,10 @@ uint32_t pci_cfg_get(const struct pci_device *dev, unsigned off, unsigned len);
 void pci_cfg_put(struct pci_device *dev, unsigned off, unsigned len,
 		 uint32_t val);
 
-/* Calls fn for each device other than the host bridge (INTA = pin 1). */
+/*
+ * Calls fn for each device other than the host bridge that has an
+ * interrupt pin (INTA = pin 1); devices with Interrupt Pin 0 are skipped.
+ */
 void pci_for_each_device(struct pci_bus *bus,
 			 void (*fn)(void *opaque, unsigned slot, unsigned pin,
 				    unsigned gsi),

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "vmm/acpi.h"
 #include "vmm/bzimage.h"
 #include "vmm/decompress.h"
 #include "vmm/elf_load.h"
@@ -82,10 +83,25 @@ static void write_page_tables(struct vm *vm)
 static void write_mptable(struct vm *vm, const struct mptable_pci_irq *pci,
 			  unsigned npci)
 {
-	uint8_t *area = guest(vm, BIOS_AREA_ADDR, 0x10000, "MP table");
+	uint8_t *area = guest(vm, MPTABLE_ADDR, MPTABLE_MAX, "MP table");
 
-	if (!mptable_build(area, 0x10000, BIOS_AREA_ADDR, vm->ncpus, pci, npci))
+	if (!mptable_build(area, MPTABLE_MAX, MPTABLE_ADDR, vm->ncpus, pci, npci))
 		die("MP table: too many CPUs or devices");
+}
+
+/*
+ * The ACPI tables, next to the MP table in the reserved BIOS area; the
+ * RSDP's address goes to the kernel too (zero page or PVH start info).
+ */
+static uint64_t write_acpi(struct vm *vm, const struct mptable_pci_irq *pci,
+			   unsigned npci)
+{
+	uint8_t *area = guest(vm, ACPI_TABLES_ADDR, ACPI_TABLES_MAX, "ACPI tables");
+	struct acpi_machine m = { vm->ncpus, pci, npci };
+
+	if (!acpi_build(area, ACPI_TABLES_MAX, (uint32_t)ACPI_TABLES_ADDR, &m, NULL))
+		die("ACPI tables: too many CPUs or devices");
+	return ACPI_TABLES_ADDR;
 }
 
 /*
@@ -137,7 +153,8 @@ static void write_cmdline(struct vm *vm, const struct boot_opts *o, uint32_t max
 /* The zero page: setup header, command line, initrd and e820 map. */
 static void write_boot_params(struct vm *vm, const struct boot_opts *o,
 			      const uint8_t *image, size_t image_len,
-			      uint64_t kernel_end, uint32_t initrd_max)
+			      uint64_t kernel_end, uint32_t initrd_max,
+			      uint64_t rsdp)
 {
 	struct boot_params *bp = guest(vm, BOOT_PARAMS_ADDR, sizeof(*bp), "boot_params");
 	struct e820_entry map[E820_MAX];
@@ -179,6 +196,8 @@ static void write_boot_params(struct vm *vm, const struct boot_opts *o,
 		bp->e820_table[i].type = map[i].type;
 	}
 	bp->e820_entries = (uint8_t)n;
+	/* Read by kernels from 5.0 on; older ones scan the BIOS area. */
+	bp->acpi_rsdp_addr = rsdp;
 }
 
 /* PVH: hvm_start_info from Xen's public start_info.h (not in libc headers). */
@@ -197,7 +216,7 @@ struct hvm_modlist_entry {
 #define HVM_START_MAGIC 0x336ec578
 
 static void write_pvh_info(struct vm *vm, const struct boot_opts *o,
-			   uint64_t kernel_end)
+			   uint64_t kernel_end, uint64_t rsdp)
 {
 	struct hvm_start_info *si = guest(vm, BOOT_INFO_ADDR, 0x1000, "start info");
 	struct hvm_memmap_entry *mm = (void *)(si + 1);
@@ -211,6 +230,7 @@ static void write_pvh_info(struct vm *vm, const struct boot_opts *o,
 	si->cmdline_paddr = BOOT_CMDLINE_ADDR;
 	si->memmap_paddr = BOOT_INFO_ADDR + sizeof(*si);
 	si->memmap_entries = n;
+	si->rsdp_paddr = rsdp;
 	for (unsigned i = 0; i < n; i++)
 		mm[i] = (struct hvm_memmap_entry){ map[i].addr, map[i].size,
 						   map[i].type, 0 };
@@ -234,7 +254,8 @@ static double now_seconds(void)
 }
 
 static void load_bzimage(struct vm *vm, const struct boot_opts *o,
-			 const uint8_t *image, size_t len, struct boot_entry *e)
+			 const uint8_t *image, size_t len, uint64_t rsdp,
+			 struct boot_entry *e)
 {
 	struct bzimage bz;
 	struct elf_info ei;
@@ -302,11 +323,12 @@ static void load_bzimage(struct vm *vm, const struct boot_opts *o,
 	}
 	e->mode = BOOT_LINUX64;
 	e->arg = BOOT_PARAMS_ADDR;
-	write_boot_params(vm, o, image, len, kernel_end, bz.initrd_addr_max);
+	write_boot_params(vm, o, image, len, kernel_end, bz.initrd_addr_max, rsdp);
 }
 
 static void load_elf(struct vm *vm, const struct boot_opts *o,
-		     const uint8_t *image, size_t len, struct boot_entry *e)
+		     const uint8_t *image, size_t len, uint64_t rsdp,
+		     struct boot_entry *e)
 {
 	struct elf_info ei;
 	char err[256];
@@ -322,13 +344,13 @@ static void load_elf(struct vm *vm, const struct boot_opts *o,
 		e->rip = ei.pvh_entry;
 		e->arg = BOOT_INFO_ADDR;
 		e->how = "ELF, PVH entry";
-		write_pvh_info(vm, o, ei.highest);
+		write_pvh_info(vm, o, ei.highest, rsdp);
 	} else {
 		e->mode = BOOT_LINUX64;
 		e->rip = ei.entry;
 		e->arg = BOOT_PARAMS_ADDR;
 		e->how = "ELF, 64-bit Linux entry";
-		write_boot_params(vm, o, NULL, 0, ei.highest, 0);
+		write_boot_params(vm, o, NULL, 0, ei.highest, 0, rsdp);
 	}
 }
 
@@ -338,14 +360,16 @@ void boot_load(struct vm *vm, const struct boot_opts *o,
 {
 	size_t len;
 	uint8_t *image = hostfile_load("kernel", o->kernel, KERNEL_FILE_MAX, &len);
+	uint64_t rsdp;
 
 	memset(e, 0, sizeof(*e));
 	write_gdt(vm);
 	write_page_tables(vm);
 	write_mptable(vm, pci, npci);
+	rsdp = write_acpi(vm, pci, npci);
 	if (elf_is_elf(image, len))
-		load_elf(vm, o, image, len, e);
+		load_elf(vm, o, image, len, rsdp, e);
 	else
-		load_bzimage(vm, o, image, len, e);
+		load_bzimage(vm, o, image, len, rsdp, e);
 	free(image);
 }

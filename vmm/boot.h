@@ -36,7 +36,8 @@ struct boot_entry {
 
 /*
  * Loads everything into vm's memory (kernel, initrd, command line, e820,
- * MP table with the given PCI interrupt wiring, page tables) and fills
+ * MP table and ACPI tables with the given PCI interrupt wiring, page
+ * tables) and fills
  * *entry.  Set-up errors die() with one line naming the file.
  */
 void boot_load(struct vm *vm, const struct boot_opts *opts,

@@ -22,6 +22,7 @@
 #include "devices/fw_cfg.h"
 #include "devices/bus.h"
 #include "devices/pci.h"
+#include "vmm/acpi_loader.h"
 #include "vmm/boot.h"
 #include "vmm/bzimage.h"
 #include "vmm/memmap.h"
@@ -185,6 +186,27 @@ static void add_linux(struct vm *vm, struct fw_cfg *cfg,
 	debug("firmware: kernel command line: %s", cmdline);
 }
 
+unsigned firmware_pci_irq(unsigned slot, unsigned pin)
+{
+	static const uint8_t pirq_irq[4] = { 10, 10, 11, 11 };
+
+	return pirq_irq[(slot - 1 + pin) & 3];
+}
+
+/* The ACPI tables, with the PCI interrupts where SeaBIOS puts them. */
+static void add_acpi(struct fw_cfg *cfg, const struct firmware_opts *fo)
+{
+	struct mptable_pci_irq pci[32];
+	unsigned n = fo->npci < 32 ? fo->npci : 32;
+	struct acpi_machine m = { fo->ncpus, pci, n };
+
+	for (unsigned i = 0; i < n; i++) {
+		pci[i] = fo->pci[i];
+		pci[i].gsi = (uint8_t)firmware_pci_irq(pci[i].slot, pci[i].pin);
+	}
+	cfg_check(acpi_loader_add(cfg, &m), "etc/acpi/tables");
+}
+
 struct fw_cfg *firmware_load(struct vm *vm, const struct firmware_opts *fo)
 {
 	struct fw_cfg *cfg;
@@ -215,6 +237,7 @@ struct fw_cfg *firmware_load(struct vm *vm, const struct firmware_opts *fo)
 	cfg_check(fw_cfg_add_file(cfg, "etc/boot-fail-wait",
 				  &(uint32_t){ fo->boot_fail_wait_ms }, 4),
 		  "etc/boot-fail-wait");
+	add_acpi(cfg, fo);
 	if (fo->kernel)
 		add_linux(vm, cfg, fo);
 	return cfg;
@@ -289,12 +312,14 @@ void firmware_attach_rom(struct pci_device *dev, const char *path)
 	     dev->slot);
 }
 
-void firmware_boot(struct vm *vm, const struct options *o, bool software_kvm)
+void firmware_boot(struct vm *vm, const struct options *o, bool software_kvm,
+		   const struct mptable_pci_irq *pci, unsigned npci)
 {
 	char *line = malloc(BOOT_CMDLINE_MAX);
 	struct firmware_opts fo = {
 		.bios = o->firmware, .kernel = o->kernel, .initrd = o->initrd,
 		.ncpus = o->ncpus, .boot_fail_wait_ms = 1000,
+		.pci = pci, .npci = npci,
 	};
 
 	if (!line)

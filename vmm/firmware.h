@@ -24,19 +24,20 @@
  * and command line for QEMU's linuxboot_dma option ROM, which SeaBIOS runs
  * as "genroms/linuxboot_dma.bin" (as QEMU does).
  *
- * ACPI: QEMU gives SeaBIOS ready-made tables (etc/table-loader); minivmm
- * gives none.  SeaBIOS then builds an MP table itself (mptable_setup():
- * CPUs, the IOAPIC, ISA interrupts with IRQ0 on pin 2, each PCI device's
- * INTA at its Interrupt Line), and its legacy ACPI builder gives up
- * without a PIIX4 power-management function, which this machine does not
- * have.  So a kernel booted through SeaBIOS finds its CPUs and the IOAPIC
- * through the MP table, as one booted directly does through minivmm's own.
+ * ACPI: as QEMU does, minivmm gives SeaBIOS ready-made tables over fw_cfg
+ * (vmm/acpi_loader.h), the same hardware-reduced set a directly booted
+ * guest gets, except that the _PRT names the ISA IRQs SeaBIOS routes PCI
+ * INTx to (firmware_pci_irq()).  SeaBIOS also builds an MP table itself
+ * (mptable_setup(): CPUs, the IOAPIC, ISA interrupts with IRQ0 on pin 2,
+ * each PCI device's INTA at its Interrupt Line), which acpi=off kernels use.
  */
 #ifndef MINIVMM_FIRMWARE_H
 #define MINIVMM_FIRMWARE_H
 
 #include <stdbool.h>
 #include <stdint.h>
+
+#include "vmm/mptable.h"
 
 struct vm;
 struct fw_cfg;
@@ -60,7 +61,17 @@ struct firmware_opts {
 	const char *linuxboot_rom;	/* NULL: LINUXBOOT_DMA_ROM */
 	unsigned ncpus;
 	unsigned boot_fail_wait_ms;	/* SeaBIOS reboots after this, no boot device */
+	const struct mptable_pci_irq *pci;	/* devices with an INTx pin, for */
+	unsigned npci;				/* the ACPI _PRT (gsi ignored) */
 };
+
+/*
+ * The ISA IRQ SeaBIOS routes a device's INTx to (pin 0 = INTA) on the
+ * PIIX3: PIRQA-D get IRQs 10, 10, 11, 11 (piix_isa_bridge_setup()), and
+ * slot s's pin p uses PIRQ (s - 1 + p) mod 4 (piix_pci_slot_get_irq());
+ * SeaBIOS writes the result to Interrupt Line, which the device follows.
+ */
+unsigned firmware_pci_irq(unsigned slot, unsigned pin);
 
 #define FIRMWARE_DEFAULT_NET_ROM "/usr/lib/ipxe/qemu/pxe-virtio.rom"
 
@@ -92,6 +103,7 @@ struct options;
  * main()'s entry: firmware_load() with the command line's values (the
  * kernel command line completed by boot_cmdline()).
  */
-void firmware_boot(struct vm *vm, const struct options *o, bool software_kvm);
+void firmware_boot(struct vm *vm, const struct options *o, bool software_kvm,
+		   const struct mptable_pci_irq *pci, unsigned npci);
 
 #endif

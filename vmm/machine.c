@@ -6,7 +6,9 @@
 
 #include "common/log.h"
 #include "devices/disk_image.h"
+#include "devices/acpi_pm.h"
 #include "devices/exit_port.h"
+#include "devices/pvpanic.h"
 #include "devices/pci.h"
 #include "devices/virtio_net.h"
 #include "devices/virtio_blk.h"
@@ -33,6 +35,30 @@ static void on_reset(void *opaque)
 	vm_request_exit(m->vm, VM_EXIT_POWEROFF, 0);
 }
 
+/* ACPI S5 through the FADT's sleep control register. */
+static void on_poweroff(void *opaque)
+{
+	struct machine *m = opaque;
+
+	info("guest powered off (ACPI S5)");
+	vm_request_exit(m->vm, VM_EXIT_POWEROFF, 0);
+}
+
+/*
+ * pvpanic: the guest kernel's panic notifier, which runs before a
+ * panic=N reboot could end the run with status 0.  CRASH_LOADED (a kdump
+ * kernel would run next) ends the run too: under minivmm a panic is the
+ * result, and --no-pvpanic leaves a crash kernel to run.
+ */
+static void on_pvpanic(void *opaque, uint8_t events)
+{
+	struct machine *m = opaque;
+
+	err("guest kernel panicked (pvpanic event %#x): exit status %d", events,
+	    VM_STATUS_PANIC);
+	vm_request_exit(m->vm, VM_EXIT_PANIC, 0);
+}
+
 static void on_test_exit(void *opaque, int status, uint32_t value)
 {
 	struct machine *m = opaque;
@@ -52,7 +78,9 @@ static void build_isa(struct machine *m, struct vm *vm)
 	m->kbc = i8042_create(&vm->bus, on_reset, m);
 	m->misc = pc_misc_create(&vm->bus, on_reset, m);
 	m->exit_port = exit_port_create(&vm->bus, TEST_EXIT_PORT, on_test_exit, m);
-	if (!m->com1 || !m->rtc || !m->kbc || !m->misc || !m->exit_port)
+	m->acpi_pm = acpi_pm_create(&vm->bus, on_poweroff, on_reset, m);
+	if (!m->com1 || !m->rtc || !m->kbc || !m->misc || !m->exit_port ||
+	    !m->acpi_pm)
 		die("PC devices: cannot create (out of memory?)");
 }
 
@@ -168,6 +196,7 @@ void machine_build(struct machine *m, struct vm *vm, const struct options *o)
 {
 	memset(m, 0, sizeof(*m));
 	m->vm = vm;
+	m->timer_fd = -1;
 	build_isa(m, vm);
 	m->pci = pci_create(&vm->platform, VM_PCI_MMIO_BASE, VM_PCI_MMIO_SIZE,
 			    VM_PCI_PIO_BASE, VM_PCI_PIO_SIZE);
@@ -177,6 +206,12 @@ void machine_build(struct machine *m, struct vm *vm, const struct options *o)
 		firmware_pci_chipset(m->pci, on_reset, m);
 	build_network(m, vm, o);
 	build_disks(m, vm, o);
+	/* Last, so the other devices keep the slots they always had. */
+	if (!o->no_pvpanic) {
+		m->pvpanic = pvpanic_create(m->pci, on_pvpanic, m);
+		if (!m->pvpanic)
+			die("pvpanic: cannot add the PCI device (bus full?)");
+	}
 	pci_for_each_device(m->pci, note_pci_irq, m);
 }
 

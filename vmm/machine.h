@@ -28,6 +28,8 @@ struct machine {
 	struct i8042 *kbc;
 	struct exit_port *exit_port;
 	struct pc_misc *misc;
+	struct acpi_pm *acpi_pm;
+	struct pvpanic *pvpanic;
 	struct pci_bus *pci;
 	struct virtio_net *net[MAX_NETS];
 	struct net_backend *backend[MAX_NETS];
@@ -36,6 +38,8 @@ struct machine {
 	unsigned ndisks;
 	struct mptable_pci_irq pci_irqs[32];
 	unsigned npci_irqs;
+	int timer_fd;		/* --timeout, or -1 */
+	unsigned timeout;	/* seconds; 0 = none */
 };
 
 /* Creates every device the options ask for.  Dies on set-up errors. */

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -95,6 +96,44 @@ static void check_files(const struct options *o)
 		close(fd[i]);
 }
 
+static void on_timeout(void *opaque, short revents)
+{
+	struct machine *m = opaque;
+	uint64_t expirations;
+
+	(void)revents;
+	if (read(m->timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+		return;
+	err("guest still running after --timeout %u s: stopped, exit status %d",
+	    m->timeout, VM_STATUS_TIMEOUT);
+	vm_request_exit(m->vm, VM_EXIT_TIMEOUT, 0);
+}
+
+/*
+ * --timeout: a monotonic timer armed as soon as the options are read, so
+ * the bound covers the whole run as timeout(1)'s would (loading and
+ * decompressing a kernel included); the I/O thread watches it, so a guest
+ * stuck with every vCPU halted is stopped too.
+ */
+static int arm_timeout(unsigned seconds)
+{
+	struct itimerspec its = { .it_value = { .tv_sec = seconds } };
+	int fd;
+
+	if (!seconds)
+		return -1;
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL) < 0)
+		die("--timeout: timerfd: %s", strerror(errno));
+	return fd;
+}
+
+static void watch_timeout(struct machine *m)
+{
+	if (m->timer_fd >= 0)
+		evloop_watch(&m->vm->loop, m->timer_fd, POLLIN, on_timeout, m);
+}
+
 static size_t console_to_uart(void *opaque, const uint8_t *buf, size_t len)
 {
 	struct machine *m = opaque;
@@ -116,7 +155,7 @@ int main(int argc, char **argv)
 	struct boot_entry entry;
 	struct boot_opts bo;
 	char err[256];
-	int status;
+	int status, timer_fd;
 
 	reopen_std_fds();
 	signals_early();	/* before set-up, which may take a while */
@@ -140,6 +179,7 @@ int main(int argc, char **argv)
 		log_max_level = o.verbose > 1 ? LOG_DEBUG : LOG_INFO;
 
 	check_files(&o);
+	timer_fd = arm_timeout(o.timeout);
 	bo = (struct boot_opts){
 		.kernel = o.kernel, .initrd = o.initrd, .cmdline = o.cmdline,
 		.guest_decompress = o.guest_decompress,
@@ -148,8 +188,11 @@ int main(int argc, char **argv)
 
 	vm_create(&the_vm, o.ram_size, o.ncpus);
 	machine_build(&m, &the_vm, &o);
+	m.timer_fd = timer_fd;
+	m.timeout = o.timeout;
 	if (o.firmware) {
-		firmware_boot(&the_vm, &o, bo.software_kvm);
+		firmware_boot(&the_vm, &o, bo.software_kvm, m.pci_irqs,
+			      m.npci_irqs);
 		machine_create_vcpus(&m, NULL);
 	} else {
 		boot_load(&the_vm, &bo, m.pci_irqs, m.npci_irqs, &entry);
@@ -172,6 +215,7 @@ int main(int argc, char **argv)
 	 */
 	tzset();
 	privdrop_start(&o);	/* --user: everything privileged is open */
+	watch_timeout(&m);
 	machine_start(&m);
 	seccomp_start(&o);	/* all threads exist: allow-list on all */
 	evloop_run(&the_vm.loop);

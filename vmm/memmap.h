@@ -17,7 +17,11 @@
 #define BOOT_CMDLINE_ADDR 0x20000ull
 #define BOOT_CMDLINE_MAX  0x10000u
 #define EBDA_ADDR         0x9fc00ull
-#define BIOS_AREA_ADDR    0xf0000ull	/* MP table lives here; reserved */
+#define BIOS_AREA_ADDR    0xf0000ull	/* reserved: MP table, then ACPI */
+#define MPTABLE_ADDR      0xf0000ull
+#define MPTABLE_MAX       0x8000u
+#define ACPI_TABLES_ADDR  0xf8000ull	/* RSDP first, where a BIOS-area scan finds it */
+#define ACPI_TABLES_MAX   0x8000u
 #define KERNEL_LOAD_ADDR  0x1000000ull	/* 16 MiB: Linux's LOAD_PHYSICAL_ADDR */
 
 #define E820_TYPE_RAM 1

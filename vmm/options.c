@@ -42,6 +42,25 @@ int options_parse_size(const char *s, uint64_t *bytes)
 	return 0;
 }
 
+/* Whole seconds, 1 to a week: longer is surely a typo. */
+#define TIMEOUT_MAX (7u * 24 * 3600)
+
+static int parse_timeout(const char *s, unsigned *n)
+{
+	char *end;
+	unsigned long v;
+
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): as below */
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *end || v < 1 || v > TIMEOUT_MAX)
+		return -1;
+	*n = (unsigned)v;
+	return 0;
+}
+
 static int parse_cpus(const char *s, unsigned *n)
 {
 	char *end;
@@ -61,7 +80,7 @@ static int parse_cpus(const char *s, unsigned *n)
 enum opt_id {
 	O_KERNEL, O_INITRD, O_APPEND, O_MEM, O_CPUS, O_NET, O_PCAP, O_CPUID,
 	O_USER, O_GUEST_DECOMP, O_RAW_CMDLINE, O_VERBOSE, O_HELP, O_VERSION,
-	O_FIRMWARE, O_DISK, O_NO_SECCOMP,
+	O_FIRMWARE, O_DISK, O_NO_SECCOMP, O_NO_PVPANIC, O_TIMEOUT,
 };
 
 static const struct {
@@ -86,6 +105,8 @@ static const struct {
 	{ NULL, "--version", O_VERSION, false },
 	{ NULL, "--firmware", O_FIRMWARE, true },
 	{ "-d", "--disk", O_DISK, true },
+	{ NULL, "--no-pvpanic", O_NO_PVPANIC, false },
+	{ NULL, "--timeout", O_TIMEOUT, true },
 };
 
 int options_parse(int argc, char *const argv[], struct options *o,
@@ -166,6 +187,14 @@ int options_parse(int argc, char *const argv[], struct options *o,
 		case O_HELP: o->help = true; break;
 		case O_VERSION: o->version = true; break;
 		case O_FIRMWARE: o->firmware = val; break;
+		case O_NO_PVPANIC: o->no_pvpanic = true; break;
+		case O_TIMEOUT:
+			if (parse_timeout(val, &o->timeout) < 0) {
+				snprintf(err, errlen, "--timeout %s: expected whole "
+					 "seconds from 1 to %u", val, TIMEOUT_MAX);
+				return -1;
+			}
+			break;
 		case O_DISK:
 			if (o->ndisks >= MAX_DISKS) {
 				snprintf(err, errlen, "-d: at most %d disks",
@@ -213,11 +242,21 @@ void options_usage(void)
 "  -d, --disk FILE[,ro]   virtio-blk disk from a raw image (repeatable)\n"
 "  --user NAME            drop root privileges after set-up\n"
 "  --no-seccomp           run without the system-call allow-list\n"
+"  --timeout SECONDS      stop the guest after SECONDS (exit status 124)\n"
+"  --no-pvpanic           no pvpanic device (a guest panic then is not status 3)\n"
 "  -v, --verbose          more messages; counters at exit (-vv: debug)\n"
 "  -h, --help             this text\n"
 "  --version              print the version\n"
 "\n"
 "On the console, Ctrl-A x quits, Ctrl-A Ctrl-A sends Ctrl-A.\n"
-"Exit status: 0 on guest poweroff or reboot, the guest's code from the test\n"
-"exit port, 1 on any error.\n", stdout);
+"\n"
+"Exit status:\n"
+"  0        the guest powered off or rebooted (or Ctrl-A x)\n"
+"  1        a minivmm error, or the guest died (triple fault, KVM error)\n"
+"  3        the guest kernel panicked (pvpanic)\n"
+"  124      --timeout expired\n"
+"  128+N    minivmm was stopped by signal N\n"
+"  V        the guest wrote V (0-255) to the test exit port 0xf4; a test\n"
+"           guest can write any of the values above too, so it should\n"
+"           pick others (2, 4-123, 125-127) to stay unambiguous\n", stdout);
 }

@@ -28,6 +28,8 @@ struct options {
 	const char *firmware;		/* --firmware: BIOS image (SeaBIOS) */
 	const char *disk[MAX_DISKS];	/* -d FILE[,ro], in order */
 	unsigned ndisks;
+	bool no_pvpanic;		/* --no-pvpanic */
+	unsigned timeout;		/* --timeout seconds; 0 = none */
 	int verbose;			/* -v count */
 	bool help, version;
 };

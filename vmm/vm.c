@@ -176,6 +176,10 @@ int vm_exit_status(const struct vm *vm)
 		return vm->exit_code;
 	case VM_EXIT_SIGNAL:
 		return 128 + vm->exit_code;
+	case VM_EXIT_PANIC:
+		return VM_STATUS_PANIC;
+	case VM_EXIT_TIMEOUT:
+		return VM_STATUS_TIMEOUT;
 	default:
 		return 1;
 	}

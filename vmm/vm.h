@@ -43,7 +43,13 @@ enum vm_exit_kind {
 	VM_EXIT_USER,		/* the user pressed the escape sequence */
 	VM_EXIT_SIGNAL,		/* SIGINT/SIGTERM: status 128 + signal */
 	VM_EXIT_ERROR,		/* triple fault, KVM error: status 1 */
+	VM_EXIT_PANIC,		/* the guest reported a panic (pvpanic): status 3 */
+	VM_EXIT_TIMEOUT,	/* --timeout expired: status 124 */
 };
+
+/* Exit statuses with a meaning of their own (README, --help). */
+#define VM_STATUS_PANIC 3
+#define VM_STATUS_TIMEOUT 124	/* as timeout(1) */
 
 struct vcpu;
 

@@ -114,6 +114,12 @@ check mistyped-slirp "minivmm: -net: SLIRP: no such tap device (make it first: i
 check bad-cpuid "minivmm: --cpuid: unknown feature 'nosuchfeature' (--cpuid=help lists them)" \
 	-- "$M" -k "$K" --cpuid=+nosuchfeature
 check bad-cpuid-sign "minivmm: --cpuid: 'popcnt': expected +name or -name" -- "$M" -k "$K" --cpuid=popcnt
+check bad-timeout "minivmm: --timeout 2.5: expected whole seconds from 1 to 604800" \
+	-- "$M" -k "$K" --timeout 2.5
+check zero-timeout "minivmm: --timeout 0: expected whole seconds from 1 to 604800" \
+	-- "$M" -k "$K" --timeout=0
+check timeout-no-value "minivmm: --timeout needs a value" -- "$M" -k "$K" --timeout
+check no-pvpanic-with-value "minivmm: --no-pvpanic takes no value" -- "$M" -k "$K" --no-pvpanic=yes
 
 # As a user without root: an unreadable kernel, no /dev/kvm permission, a
 # tap that does not exist.  Root reads anything, so these run as nobody.

@@ -100,6 +100,32 @@ TEST(errors_are_one_clear_line)
 	CHECK(strchr(err, '\n') == NULL);
 }
 
+TEST(timeout_and_pvpanic_options)
+{
+	struct options o;
+	char err[256];
+
+	CHECK_EQ(parse(&o, err, "-k", "bz", NULL), 0);
+	CHECK_EQ(o.timeout, 0);		/* no bound unless asked */
+	CHECK(!o.no_pvpanic);		/* pvpanic on by default */
+	CHECK_EQ(parse(&o, err, "-k", "bz", "--timeout", "30", "--no-pvpanic", NULL), 0);
+	CHECK_EQ(o.timeout, 30);
+	CHECK(o.no_pvpanic);
+	CHECK_EQ(parse(&o, err, "-k", "bz", "--timeout=604800", NULL), 0);
+	CHECK_EQ(o.timeout, 604800);
+	const char *bad[] = { "0", "-5", "1.5", "30s", "", "604801",
+			      "99999999999999999999" };
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK_EQ(parse(&o, err, "-k", "bz", "--timeout", bad[i], NULL), -1);
+		CHECK(strstr(err, "expected whole seconds from 1 to 604800") != NULL);
+		CHECK(strchr(err, '\n') == NULL);
+	}
+	CHECK_EQ(parse(&o, err, "-k", "bz", "--timeout", NULL), -1);
+	CHECK(strstr(err, "--timeout needs a value") != NULL);
+	CHECK_EQ(parse(&o, err, "-k", "bz", "--no-pvpanic=1", NULL), -1);
+	CHECK(strstr(err, "takes no value") != NULL);
+}
+
 TEST(help_and_version_need_no_kernel)
 {
 	struct options o;
