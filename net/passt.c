@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,7 +203,11 @@ static int await_socket(struct passt_proc *p, char *err, size_t errlen)
 		if (waitpid(p->pid, &st, WNOHANG) == p->pid) {
 			last_words(p->log_fd, words, sizeof(words));
 			p->pid = 0;
-			if (WIFEXITED(st))
+			if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+				/* This passt says "bound" even when bind() failed. */
+				snprintf(err, errlen, "passt: exited before it listened "
+					 "(status 0: could it not bind %s?)", p->sock);
+			else if (WIFEXITED(st))
 				snprintf(err, errlen, "passt: exited with status %d before "
 					 "it listened%s%s", WEXITSTATUS(st),
 					 words[0] ? ": " : "", words);
@@ -235,9 +240,29 @@ static void remove_dir(struct passt_proc *p)
 	rmdir(p->dir);
 }
 
-struct net_backend *passt_start(struct evloop *loop, const struct passt_run *r,
+/*
+ * Whom passt runs as.  Started as root it drops to "nobody" by itself
+ * unless told otherwise, so the directory must then be nobody's too.
+ */
+static struct passt_run effective_run(const struct passt_run *r)
+{
+	struct passt_run e = *r;
+	struct passwd *pw;
+
+	if (e.runas || geteuid() != 0)
+		return e;
+	pw = getpwnam("nobody");
+	e.runas = true;
+	e.uid = pw ? pw->pw_uid : 65534;
+	e.gid = pw ? pw->pw_gid : 65534;
+	return e;
+}
+
+struct net_backend *passt_start(struct evloop *loop, const struct passt_run *req,
 				char *err, size_t errlen)
 {
+	struct passt_run run = effective_run(req);
+	const struct passt_run *r = &run;
 	const char *tmp = getenv("TMPDIR");
 	char prog[PATH_MAX];
 	struct passt_proc *p;

@@ -42,8 +42,9 @@
 struct passt_run {
 	const char *program;	/* NULL or "": "passt" found on PATH */
 	/*
-	 * runas: started as root, so passt is told whom to become (it would
-	 * pick "nobody" itself) and its directory is given to that user.
+	 * runas: passt is told whom to become (--runas) and its directory is
+	 * given to that user.  Without it, started as root, passt becomes
+	 * "nobody" (passt's own default, made explicit here).
 	 */
 	bool runas;
 	uid_t uid;

@@ -70,14 +70,10 @@ static struct net_backend *start_passt(struct vm *vm, const struct net_spec *ns,
 {
 	struct passt_run r = { .program = ns->path };
 
-	if (geteuid() == 0) {
+	if (o->user && geteuid() == 0) {
 		r.runas = true;
-		if (privdrop_lookup(o->user ? o->user : "nobody", &r.uid, &r.gid,
-				    err, errlen) < 0) {
-			if (o->user)
-				return NULL;
-			r.uid = r.gid = 65534;	/* no passwd entry: nobody's ids */
-		}
+		if (privdrop_lookup(o->user, &r.uid, &r.gid, err, errlen) < 0)
+			return NULL;
 	}
 	return passt_start(&vm->loop, &r, err, errlen);
 }
