@@ -252,67 +252,84 @@ static bool flush_tx(struct stream_be *s)
 }
 
 /*
- * Appends the bytes of one frame on the wire -- the length word, then the
- * iovec after the virtio header -- from byte `from` on, to the send buffer.
+ * The bytes of one frame on the wire: the length word, then `len` bytes of
+ * the iovec after the virtio header, as up to `max` pieces in v.  Returns
+ * the count, or -1 when the iovec has more pieces than that.
  */
-static void queue_tx(struct stream_be *s, const uint8_t *word,
-		     const struct iovec *iov, int iovcnt, size_t from)
+static int wire_iov(const uint8_t *word, const struct iovec *iov, int iovcnt,
+		    size_t len, struct iovec *v, int max)
 {
 	size_t skip = NET_HDR_LEN;
-	uint8_t *dst;
+	int cnt = 1;
 
-	if (from < STREAM_LEN_BYTES) {
-		memcpy(s->tx.data + s->tx.tail, word + from, STREAM_LEN_BYTES - from);
-		s->tx.tail += STREAM_LEN_BYTES - from;
-		from = 0;
-	} else {
-		from -= STREAM_LEN_BYTES;
-	}
-	skip += from;
-	dst = s->tx.data + s->tx.tail;
-	for (int i = 0; i < iovcnt; i++) {
+	v[0] = (struct iovec){ (void *)(uintptr_t)word, STREAM_LEN_BYTES };
+	for (int i = 0; i < iovcnt && len > 0; i++) {
 		size_t l = iov[i].iov_len;
 
 		if (skip >= l) {
 			skip -= l;
 			continue;
 		}
-		memcpy(dst, (const uint8_t *)iov[i].iov_base + skip, l - skip);
-		dst += l - skip;
+		if (cnt == max)
+			return -1;
+		l -= skip;
+		if (l > len)
+			l = len;
+		v[cnt++] = (struct iovec){ (uint8_t *)iov[i].iov_base + skip, l };
+		len -= l;
 		skip = 0;
 	}
-	s->tx.tail = (size_t)(dst - s->tx.data);
+	return cnt;
+}
+
+/* Appends the wire bytes from byte `from` on to the send buffer. */
+static void queue_tx(struct stream_be *s, const uint8_t *word,
+		     const struct iovec *iov, int iovcnt, size_t len, size_t from)
+{
+	size_t skip = NET_HDR_LEN, at = 0, end = STREAM_LEN_BYTES + len;
+
+	for (int i = -1; i < iovcnt && at < end; i++) {
+		const uint8_t *p = i < 0 ? word : iov[i].iov_base;
+		size_t l = i < 0 ? STREAM_LEN_BYTES : iov[i].iov_len;
+
+		if (i >= 0) {
+			if (skip >= l) {
+				skip -= l;
+				continue;
+			}
+			p += skip;
+			l -= skip;
+			skip = 0;
+		}
+		if (l > end - at)
+			l = end - at;
+		if (at + l > from) {
+			size_t off = from > at ? from - at : 0;
+
+			memcpy(s->tx.data + s->tx.tail, p + off, l - off);
+			s->tx.tail += l - off;
+		}
+		at += l;
+	}
 }
 
 /*
- * Tries one sendmsg() of the whole frame: the length word, then the iovec
- * after the virtio header.  Returns the bytes the socket took (0 when it
- * was full or the iovec is too long to pass on), -1 when the peer is gone.
+ * Tries one sendmsg() of the whole frame on the wire.  Returns the bytes
+ * the socket took (0 when it was full or the iovec is too long to pass
+ * on), -1 when the peer is gone.
  */
 #define STREAM_MAX_IOV 64
 
 static ssize_t send_direct(struct stream_be *s, const uint8_t *word,
-			   const struct iovec *iov, int iovcnt)
+			   const struct iovec *iov, int iovcnt, size_t len)
 {
 	struct iovec v[STREAM_MAX_IOV + 1];
 	struct msghdr msg;
-	size_t skip = NET_HDR_LEN;
-	int cnt = 1;
+	int cnt = wire_iov(word, iov, iovcnt, len, v, STREAM_MAX_IOV + 1);
 	ssize_t n;
 
-	if (iovcnt > STREAM_MAX_IOV)
+	if (cnt < 0)
 		return 0;	/* rare: queue_tx() flattens it */
-	v[0] = (struct iovec){ (void *)(uintptr_t)word, STREAM_LEN_BYTES };
-	for (int i = 0; i < iovcnt; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		v[cnt++] = (struct iovec){ (uint8_t *)iov[i].iov_base + skip, l - skip };
-		skip = 0;
-	}
 	memset(&msg, 0, sizeof(msg));
 	msg.msg_iov = v;
 	msg.msg_iovlen = (size_t)cnt;
@@ -331,29 +348,70 @@ static ssize_t send_direct(struct stream_be *s, const uint8_t *word,
 	return -1;
 }
 
+/* Copies bytes [at, at + n) of the iovec to dst; false if it is shorter. */
+static bool iov_peek(const struct iovec *iov, int iovcnt, size_t at,
+		     void *dst, size_t n)
+{
+	uint8_t *d = dst;
+
+	for (int i = 0; i < iovcnt && n > 0; i++) {
+		size_t l = iov[i].iov_len, k;
+
+		if (at >= l) {
+			at -= l;
+			continue;
+		}
+		k = l - at < n ? l - at : n;
+		memcpy(d, (const uint8_t *)iov[i].iov_base + at, k);
+		d += k;
+		n -= k;
+		at = 0;
+	}
+	return n == 0;
+}
+
+/*
+ * The frame's length without Ethernet padding.  Guests that pad short
+ * frames to the 60-byte minimum, as a wire needs (iPXE does, and so does
+ * the probe), put bytes after the IP packet; passt 0.0~git20230309 drops
+ * an IPv4 frame whose length is not exactly its IP packet's (seen with
+ * UDP datagrams and TCP SYNs under 60 bytes).  A socket has no minimum, so
+ * the padding is left off: for IPv4 and IPv6 frames that are longer than
+ * their packet, the frame ends where the packet does.  Anything else
+ * (other EtherTypes, VLAN tags, a length field past the end) goes as it is.
+ */
+static size_t unpadded_len(const struct iovec *iov, int iovcnt, size_t len)
+{
+	uint8_t h[ETH_HDR + 6];
+	size_t ip;
+
+	if (!iov_peek(iov, iovcnt, NET_HDR_LEN, h, sizeof(h)))
+		return len;
+	if (h[12] == 0x08 && h[13] == 0x00 && (h[14] >> 4) == 4)
+		ip = (size_t)h[16] << 8 | h[17];		/* total length */
+	else if (h[12] == 0x86 && h[13] == 0xdd && (h[14] >> 4) == 6)
+		ip = 40 + ((size_t)h[18] << 8 | h[19]);	/* + payload length */
+	else
+		return len;
+	return ip >= 20 && ETH_HDR + ip < len ? ETH_HDR + ip : len;
+}
+
 /* The 12-byte header, wherever the iovec splits it. */
 static void read_hdr(const struct iovec *iov, int iovcnt,
 		     struct virtio_net_hdr_v1 *h)
 {
-	size_t at = 0;
-
 	memset(h, 0, sizeof(*h));
-	for (int i = 0; i < iovcnt && at < NET_HDR_LEN; i++) {
-		size_t k = iov[i].iov_len < NET_HDR_LEN - at ? iov[i].iov_len
-							     : NET_HDR_LEN - at;
-		memcpy((uint8_t *)h + at, iov[i].iov_base, k);
-		at += k;
-	}
+	iov_peek(iov, iovcnt, 0, h, sizeof(*h));
 }
 
 /*
  * send: one sendmsg() of the length word and the frame (the virtio header
- * stripped) when nothing is queued; what the socket did not take, and every
- * frame while something is queued, goes to the send buffer -- whole, or
- * not at all, so the stream never holds half a frame.  A header still
- * asking for NEEDS_CSUM or GSO means the device skipped net_offload_fixup()
- * (tx_caps is 0): a minivmm bug, so the frame is dropped and counted rather
- * than sent with a wrong checksum.
+ * stripped, Ethernet padding too) when nothing is queued; what the socket
+ * did not take, and every frame while something is queued, goes to the
+ * send buffer -- whole, or not at all, so the stream never holds half a
+ * frame.  A header still asking for NEEDS_CSUM or GSO means the device
+ * skipped net_offload_fixup() (tx_caps is 0): a minivmm bug, so the frame
+ * is dropped and counted rather than sent with a wrong checksum.
  */
 static int sb_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
 {
@@ -382,13 +440,15 @@ static int sb_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
 		s->stats.tx_dead++;
 		return -EPIPE;
 	}
-	len = total - NET_HDR_LEN;
+	len = unpadded_len(iov, iovcnt, total - NET_HDR_LEN);
+	if (len < total - NET_HDR_LEN)
+		s->stats.tx_unpadded++;
 	word[0] = (uint8_t)(len >> 24);
 	word[1] = (uint8_t)(len >> 16);
 	word[2] = (uint8_t)(len >> 8);
 	word[3] = (uint8_t)len;
 	if (s->tx.tail == 0) {
-		sent = send_direct(s, word, iov, iovcnt);
+		sent = send_direct(s, word, iov, iovcnt, len);
 		if (sent < 0) {
 			s->stats.tx_dead++;
 			return -EPIPE;
@@ -402,7 +462,7 @@ static int sb_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
 		s->stats.tx_full++;
 		return -EAGAIN;
 	}
-	queue_tx(s, word, iov, iovcnt, (size_t)sent);
+	queue_tx(s, word, iov, iovcnt, len, (size_t)sent);
 	s->stats.tx_frames++;
 	if (s->loop)	/* the next poll() must ask for POLLOUT */
 		evloop_wake(s->loop);

@@ -22,6 +22,11 @@
  * closes the connection or the socket fails.  The guest then sees a silent
  * link; minivmm keeps running.
  *
+ * Frames go without Ethernet padding: an IPv4 or IPv6 frame longer than its
+ * packet (a guest that pads to the 60-byte wire minimum) is cut where the
+ * packet ends, because passt 0.0~git20230309 drops IPv4 frames that carry
+ * padding.
+ *
  * Sending never blocks: what the socket does not take at once waits in a
  * bounded buffer, written as the socket drains; a frame that does not fit
  * there is dropped whole (a full wire), so the stream never carries half
@@ -52,6 +57,7 @@ struct stream_stats {
 	uint64_t tx_offload_bug;	/* dropped: NEEDS_CSUM or GSO reached send() */
 	uint64_t tx_malformed;		/* dropped: shorter than header + Ethernet */
 	uint64_t tx_dead;		/* dropped: the peer is gone */
+	uint64_t tx_unpadded;		/* sent without their Ethernet padding */
 	uint64_t rx_frames;		/* handed to the device */
 	uint64_t rx_too_big;		/* dropped: larger than the guest's buffers */
 	uint64_t rx_runts;		/* skipped: length under 14 */

@@ -185,6 +185,52 @@ TEST(send_strips_the_header_and_writes_length_then_frame)
 	env_down(&e);
 }
 
+/*
+ * A 60-byte frame holding a 46-byte IPv4 packet (a guest that pads to the
+ * wire minimum): the peer gets the packet's 46 bytes, because passt
+ * 0.0~git20230309 drops IPv4 frames with padding.  IPv6 the same way; a
+ * frame that is not IP, or whose length field points past its end, goes
+ * as it is.
+ */
+TEST(send_leaves_ethernet_padding_off)
+{
+	struct env e;
+	uint8_t f[60], got[4 + 60];
+
+	if (!env_up(&e, false))
+		return;
+	memset(f, 0, sizeof(f));
+	f[12] = 0x08;
+	f[14] = 0x45;
+	f[17] = 32;		/* IPv4 total length 32: frame of 46 */
+	CHECK_EQ(be_send(&e, f, sizeof(f), 0, 0), 0);
+	CHECK(peer_read(&e, got, 4 + 46));
+	CHECK_EQ(got[3], 46);
+	memset(f + 12, 0, 8);
+	f[12] = 0x86;
+	f[13] = 0xdd;
+	f[14] = 0x60;
+	f[19] = 4;		/* IPv6 payload length 4: frame of 58 */
+	CHECK_EQ(be_send(&e, f, sizeof(f), 0, 0), 0);
+	CHECK(peer_read(&e, got, 4 + 58));
+	CHECK_EQ(got[3], 58);
+	memset(f + 12, 0, 8);
+	f[12] = 0x08;
+	f[13] = 0x06;		/* ARP: as it is */
+	CHECK_EQ(be_send(&e, f, sizeof(f), 0, 0), 0);
+	CHECK(peer_read(&e, got, 4 + 60));
+	CHECK_EQ(got[3], 60);
+	f[13] = 0;
+	f[14] = 0x45;
+	f[16] = 1;		/* IPv4 total length 256, past the end: as it is */
+	CHECK_EQ(be_send(&e, f, sizeof(f), 0, 0), 0);
+	CHECK(peer_read(&e, got, 4 + 60));
+	CHECK_EQ(got[3], 60);
+	CHECK_MEM(got + 4, f, 60);
+	CHECK_EQ(stream_backend_stats(e.be)->tx_unpadded, 2);
+	env_down(&e);
+}
+
 TEST(send_refuses_partial_checksums_and_gso_as_a_device_bug)
 {
 	struct env e;
