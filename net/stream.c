@@ -81,6 +81,15 @@ static void go_dead(struct stream_be *s, const char *why)
 	    extra[0] ? ": " : "", extra);
 }
 
+/* go_dead() for a failed read or write: "cannot read from the socket: ..." */
+static void go_dead_errno(struct stream_be *s, const char *what)
+{
+	char why[96];
+
+	snprintf(why, sizeof(why), "cannot %s the socket: %s", what, strerror(errno));
+	go_dead(s, why);
+}
+
 /* ---- receiving ---- */
 
 /*
@@ -117,13 +126,7 @@ static ssize_t fill_rx(struct stream_be *s)
 	}
 	if (errno == EAGAIN || errno == EINTR)
 		return 0;
-	{
-		char why[96];
-
-		snprintf(why, sizeof(why), "cannot read from the socket: %s",
-			 strerror(errno));
-		go_dead(s, why);
-	}
+	go_dead_errno(s, "read from");
 	return -1;
 }
 
@@ -236,13 +239,9 @@ static bool flush_tx(struct stream_be *s)
 				 MSG_DONTWAIT | MSG_NOSIGNAL);
 
 		if (n < 0) {
-			char why[96];
-
 			if (errno == EAGAIN || errno == EINTR)
 				return true;
-			snprintf(why, sizeof(why), "cannot write to the socket: %s",
-				 strerror(errno));
-			go_dead(s, why);
+			go_dead_errno(s, "write to");
 			return false;
 		}
 		b->head += (size_t)n;
@@ -338,13 +337,7 @@ static ssize_t send_direct(struct stream_be *s, const uint8_t *word,
 		return n;
 	if (errno == EAGAIN || errno == EINTR)
 		return 0;
-	{
-		char why[96];
-
-		snprintf(why, sizeof(why), "cannot write to the socket: %s",
-			 strerror(errno));
-		go_dead(s, why);
-	}
+	go_dead_errno(s, "write to");
 	return -1;
 }
 

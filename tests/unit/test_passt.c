@@ -16,6 +16,7 @@
  * field, which RFC 768 allows -- so "complete" there means "none".)
  */
 #include "check.h"
+#include "frames.h"
 #include "ref_csum.h"
 
 #include <arpa/inet.h>
@@ -39,43 +40,12 @@
 #include "net/passt.h"
 #include "net/stream.h"
 
-static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 #define GUEST_IP "10.79.0.2"
 #define GW_IP "10.79.0.1"
 
 static const char *skip_why;	/* set once: why nothing here can run */
 static bool ns_ready;
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t get32(const uint8_t *p)
-{
-	return (uint32_t)get16(p) << 16 | get16(p + 2);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, (uint16_t)(v >> 16));
-	put16(p + 2, (uint16_t)v);
-}
-
-static long long ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 /*
  * The namespace, made once for every case: root, passt and ip must be
@@ -238,43 +208,6 @@ static int guest_send(struct env *e, const uint8_t *eth, size_t len)
 	return e->be->ops->send(e->be, iov, 2);
 }
 
-/* Ethernet + IPv4 header (no options); returns where L4 starts. */
-static uint8_t *put_eth_ip(uint8_t *f, const uint8_t dst_mac[6], const char *src,
-			   const char *dst, uint8_t proto, uint16_t l4len)
-{
-	uint8_t *ip = f + 14;
-
-	memcpy(f, dst_mac, 6);
-	memcpy(f + 6, guest_mac, 6);
-	put16(f + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + l4len));
-	ip[6] = 0x40;		/* DF */
-	ip[8] = 64;
-	ip[9] = proto;
-	inet_pton(AF_INET, src, ip + 12);
-	inet_pton(AF_INET, dst, ip + 16);
-	put16(ip + 10, ref_csum(ip, 20, 0));
-	return ip + 20;
-}
-
-static size_t build_udp(uint8_t *f, const uint8_t dst_mac[6], const char *src,
-			uint16_t sport, const char *dst, uint16_t dport,
-			const void *payload, size_t plen)
-{
-	uint16_t ulen = (uint16_t)(8 + plen);
-	uint8_t *udp = put_eth_ip(f, dst_mac, src, dst, 17, ulen);
-
-	put16(udp, sport);
-	put16(udp + 2, dport);
-	put16(udp + 4, ulen);
-	put16(udp + 6, 0);
-	memcpy(udp + 8, payload, plen);
-	put16(udp + 6, ref_csum(udp, ulen, ref_pseudo4(f + 14, ulen)));
-	return 14 + 20 + ulen;
-}
-
 static size_t build_tcp(uint8_t *f, const uint8_t dst_mac[6], uint16_t sport,
 			uint16_t dport, uint32_t seq, uint32_t ack, uint8_t flags,
 			const void *payload, size_t plen)
@@ -319,6 +252,19 @@ static bool is_echo_reply(const uint8_t *eth, size_t len, const void *arg)
 	return len >= 42 && get16(eth + 12) == 0x0800 && eth[23] == 1 && eth[34] == 0;
 }
 
+/* Runs the loop until the host socket s has data; its length or -1. */
+static ssize_t host_recv(struct env *e, int s, void *buf, size_t len,
+			 struct sockaddr_in *from, socklen_t *fl)
+{
+	ssize_t n = -1;
+
+	for (long long end = ms_now() + 3000; ms_now() < end && n < 0;) {
+		evloop_run_once(&e->loop, 20);
+		n = recvfrom(s, buf, len, MSG_DONTWAIT, (struct sockaddr *)from, fl);
+	}
+	return n;
+}
+
 /* The gateway's MAC, from an ARP exchange (every case starts with it). */
 static bool arp_gateway(struct env *e, uint8_t gw_mac[6])
 {
@@ -340,21 +286,6 @@ static bool arp_gateway(struct env *e, uint8_t gw_mac[6])
 		return false;
 	memcpy(gw_mac, e->frame + NET_HDR_LEN + 22, 6);
 	return true;
-}
-
-static int loopback_socket(int type, uint16_t *port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t al = sizeof(a);
-	int s = socket(AF_INET, type | SOCK_CLOEXEC, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    getsockname(s, (struct sockaddr *)&a, &al) != 0 ||
-	    (type == SOCK_STREAM && listen(s, 1) != 0))
-		return -1;
-	*port = ntohs(a.sin_port);
-	return s;
 }
 
 #define NEEDS_NETNS()                          \
@@ -388,7 +319,7 @@ TEST(dhcp_offers_the_namespace_address_and_gateway)
 	bootp[242] = 1;
 	bootp[243] = 255;
 	CHECK_EQ(guest_send(&e, f, build_udp(f, bcast, "0.0.0.0", 68, "255.255.255.255",
-					     67, bootp, sizeof(bootp))), 0);
+					     67, bootp, sizeof(bootp), false)), 0);
 	CHECK(wait_frame(&e, is_udp_to, &client, 5000));
 	if (e.len > 0) {
 		b = e.frame + NET_HDR_LEN + 42;
@@ -444,8 +375,7 @@ TEST(udp_both_ways_with_complete_checksums)
 	socklen_t fl = sizeof(from);
 	struct env e;
 	int s;
-	ssize_t n = -1;
-	long long end;
+	ssize_t n;
 
 	NEEDS_NETNS();
 	s = loopback_socket(SOCK_DGRAM, &port);
@@ -456,11 +386,8 @@ TEST(udp_both_ways_with_complete_checksums)
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (uint8_t)(i * 13);
 	CHECK_EQ(guest_send(&e, f, build_udp(f, gw, GUEST_IP, gport, GW_IP, port,
-					     payload, sizeof(payload))), 0);
-	for (end = ms_now() + 3000; ms_now() < end && n < 0;) {
-		evloop_run_once(&e.loop, 20);
-		n = recvfrom(s, buf, sizeof(buf), MSG_DONTWAIT, (struct sockaddr *)&from, &fl);
-	}
+					     payload, sizeof(payload), false)), 0);
+	n = host_recv(&e, s, buf, sizeof(buf), &from, &fl);
 	CHECK_EQ(n, sizeof(payload));
 	CHECK_MEM(buf, payload, sizeof(payload));
 	/* The answer goes back to the guest's port. */
@@ -487,10 +414,11 @@ TEST(padded_short_udp_frame_gets_through)
 {
 	uint8_t gw[6], f[64], buf[16];
 	uint16_t port;
+	struct sockaddr_in from;
+	socklen_t fl = sizeof(from);
 	struct env e;
 	size_t len;
-	ssize_t n = -1;
-	long long end;
+	ssize_t n;
 	int s;
 
 	NEEDS_NETNS();
@@ -499,14 +427,11 @@ TEST(padded_short_udp_frame_gets_through)
 	if (s < 0 || !env_up(&e))
 		return;
 	CHECK(arp_gateway(&e, gw));
-	len = build_udp(f, gw, GUEST_IP, 40124, GW_IP, port, "pad", 3);
+	len = build_udp(f, gw, GUEST_IP, 40124, GW_IP, port, "pad", 3, false);
 	CHECK_EQ(len, 45);
 	memset(f + len, 0, 60 - len);
 	CHECK_EQ(guest_send(&e, f, 60), 0);
-	for (end = ms_now() + 3000; ms_now() < end && n < 0;) {
-		evloop_run_once(&e.loop, 20);
-		n = recv(s, buf, sizeof(buf), MSG_DONTWAIT);
-	}
+	n = host_recv(&e, s, buf, sizeof(buf), &from, &fl);
 	CHECK_EQ(n, 3);
 	CHECK_EQ(stream_backend_stats(e.be)->tx_unpadded, 1);
 	close(s);
