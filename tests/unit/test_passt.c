@@ -223,7 +223,8 @@ static size_t build_tcp(uint8_t *f, const uint8_t dst_mac[6], uint16_t sport,
 	tcp[12] = 5 << 4;
 	tcp[13] = flags;
 	put16(tcp + 14, 65535);
-	memcpy(tcp + 20, payload, plen);
+	if (plen)
+		memcpy(tcp + 20, payload, plen);
 	put16(tcp + 16, ref_csum(tcp, tlen, ref_pseudo4(f + 14, tlen)));
 	return 14 + 20 + tlen;
 }
