@@ -5,7 +5,7 @@
 # Sections (BENCH_SECTIONS, default all, in this order):
 #   startup  exec to exit of a guest that stops at once (bench/startup.sh)
 #   memory   resident memory beyond the guest RAM touched (bench/memory.sh)
-#   packet   probe blast and TCP over tap and slirp (bench/packet.sh)
+#   packet   probe blast and TCP over tap, slirp and passt (bench/packet.sh)
 #   csum     net/csum.c against memcpy (bench/csum.sh)
 # then bench/report.sh prints the table and writes bench/results.md,
 # bench/packet.png and the raw figures, bench/results.tsv.
@@ -13,7 +13,7 @@
 # Knobs (environment): BENCH_STARTUP_RUNS (10), BENCH_MEM_RUNS (3),
 # BENCH_PKT_RUNS (5), BENCH_CSUM_RUNS (5), BENCH_COUNT (frames per blast,
 # 20000), BENCH_SIZES ("64 1514"), BENCH_TCP_BYTES (4194304),
-# BENCH_BACKENDS ("tap slirp"),
+# BENCH_BACKENDS ("tap slirp passt"),
 # MINIVMM (./minivmm), QEMU (qemu-system-x86_64), BENCH_OUT (bench).
 # The tap rows need root (a network namespace); without it they are noted
 # as skipped.  About 10 minutes here.

@@ -110,7 +110,8 @@ plot=
 if ! command -v gnuplot >/dev/null; then
 	echo "report: no gnuplot (package gnuplot-nox, scripts/deps.sh): no plot" >&2
 else
-	for be in tap slirp; do
+	panels=
+	for be in tap slirp passt; do
 		for d in tx rx; do
 			out=$tmp/plot-$be-$d.dat
 			echo "size minivmm-on qemu-on minivmm-off qemu-off" >"$out"
@@ -140,12 +141,14 @@ else
 						printf "\n"
 					}
 				}' "$tmp/summary" >>"$out"
+			[ "$(wc -l <"$out")" -gt 1 ] && panels="$panels${panels:+ }$be-$d"
 		done
 	done
+	rows=$(( ($(wc -w <<<"$panels") + 1) / 2 ))
 	if gnuplot >"$tmp/gnuplot.err" 2>&1 <<EOF
-set terminal pngcairo size 1400,900 noenhanced font ",10"
+set terminal pngcairo size 1400,$((450 * rows)) noenhanced font ",10"
 set output "$png"
-set multiplot layout 2,2 title "Packet path: probe blast (UDP frames) and TCP, Mbit/s (log), medians; minivmm vs QEMU userspace virtio-net"
+set multiplot layout $rows,2 title "Packet path: probe blast (UDP frames) and TCP, Mbit/s (log), medians; minivmm vs QEMU userspace virtio-net"
 set style data histograms
 set style histogram clustered gap 1
 set style fill solid 0.8 border -1
@@ -154,7 +157,7 @@ set grid ytics
 set key top left
 set ylabel "Mbit/s"
 set xlabel "UDP frame size; TCP: 4 MiB with the TCP checks"
-do for [p in "tap-tx tap-rx slirp-tx slirp-rx"] {
+do for [p in "$panels"] {
 	set title p
 	plot "$tmp/plot-".p.".dat" using 2:xtic(1) title columnheader(2) lc rgb "#1f77b4", \
 	     "" using 3 title columnheader(3) lc rgb "#d62728", \

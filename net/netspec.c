@@ -212,8 +212,8 @@ static int parse_kind(const char *item, struct net_spec *ns, char *err, size_t e
 	const char *name = item;
 
 	if (!*item)
-		return fail(err, errlen, "-net: expected slirp, none or a tap device "
-			    "name%s%s", "", "");
+		return fail(err, errlen, "-net: expected slirp, passt, stream, none or "
+			    "a tap device name%s%s", "", "");
 	if (strcmp(item, "none") == 0) {
 		ns->kind = NET_KIND_NONE;
 		return 0;
@@ -222,14 +222,22 @@ static int parse_kind(const char *item, struct net_spec *ns, char *err, size_t e
 		ns->kind = NET_KIND_SLIRP;
 		return 0;
 	}
+	if (strcmp(item, "passt") == 0) {
+		ns->kind = NET_KIND_PASST;
+		return 0;
+	}
+	if (strcmp(item, "stream") == 0) {
+		ns->kind = NET_KIND_STREAM;
+		return 0;
+	}
 	if (strcmp(item, "tap") == 0)
 		return fail(err, errlen, "-net: tap: give the device's name, e.g. "
 			    "-net tap0 or -net tap=tap0%s%s", "", "");
 	if (strncmp(item, "tap=", 4) == 0)
 		name = item + 4;
 	else if (strchr(item, '='))
-		return fail(err, errlen, "-net: expected slirp, none or a tap device "
-			    "name first, got '%s'%s", item, "");
+		return fail(err, errlen, "-net: expected slirp, passt, stream, none or "
+			    "a tap device name first, got '%s'%s", item, "");
 	if (!tap_ifname_valid(name))
 		return fail(err, errlen, "-net: '%s' is not a valid tap device name "
 			    "(1 to 15 characters, no '/', ':', '%%' or spaces)%s", name, "");
@@ -244,6 +252,7 @@ static int parse_option(char *item, struct net_spec *ns, bool *tso_given,
 	static const char *const known[] = {
 		"mac", "csum", "tso", "mrg_rxbuf", "event_idx", "indirect",
 		"queue_size", "pcap", "romfile", "hostfwd", "ipv6", "bootfile",
+		"passt", "path",
 	};
 	char *eq = strchr(item, '=');
 	const char *key = item, *val;
@@ -288,6 +297,19 @@ static int parse_option(char *item, struct net_spec *ns, bool *tso_given,
 			return parse_bootfile(val, ns->slirp.bootfile, err, errlen);
 		return parse_onoff(key, val, &ns->slirp.ipv6, err, errlen);
 	}
+	if (strcmp(key, "passt") == 0) {
+		if (ns->kind != NET_KIND_PASST)
+			return fail(err, errlen, "-net: %s: only for passt%s", key, "");
+		return parse_path(key, val, ns->path, err, errlen);
+	}
+	if (strcmp(key, "path") == 0) {
+		if (ns->kind != NET_KIND_STREAM)
+			return fail(err, errlen, "-net: %s: only for stream%s", key, "");
+		if (strlen(val) > NET_SOCKET_PATH_MAX)
+			return fail(err, errlen, "-net: path: longer than %s bytes (a UNIX "
+				    "socket's limit)%s", "107", "");
+		return parse_path(key, val, ns->path, err, errlen);
+	}
 	return fail(err, errlen, "-net: unknown option '%s'%s", key, "");
 }
 
@@ -317,6 +339,9 @@ int net_spec_parse(struct net_spec *ns, const char *arg, char *err, size_t errle
 		else
 			r = parse_option(item, ns, &tso_given, err, errlen);
 	}
+	if (r == 0 && ns->kind == NET_KIND_STREAM && !ns->path[0])
+		r = fail(err, errlen, "-net: stream: needs path=SOCKET (the socket the "
+			 "peer listens on)%s%s", "", "");
 	/* virtio 1.2 5.1.3.1: HOST_TSO4/6 require CSUM, GUEST_TSO4/6 GUEST_CSUM. */
 	if (r == 0 && !ns->csum) {
 		if (tso_given && ns->tso)

@@ -6,8 +6,12 @@
  *   -net none                       no network card
  *   -net slirp[,OPT...]             user-mode network (net/slirp.h)
  *   -net TAPNAME[,OPT...]           tap device TAPNAME (net/tap.h)
- *   -net tap=TAPNAME[,OPT...]       the same, for a tap called "slirp" or
- *                                   "none" or for scripts that like it plain
+ *   -net tap=TAPNAME[,OPT...]       the same, for a tap called "slirp",
+ *                                   "none", "passt" or "stream", or for
+ *                                   scripts that like it plain
+ *   -net passt[,OPT...]             minivmm starts passt (net/passt.h)
+ *   -net stream,path=SOCKET[,OPT...]  a running peer of QEMU's stream
+ *                                   protocol, e.g. passt (net/stream.h)
  *
  * A bare "tap" is refused (it is almost always a forgotten name).
  * Options for the card (every backend):
@@ -32,6 +36,11 @@
  *   bootfile=NAME           boot file name in DHCP replies (a URL for iPXE,
  *                           e.g. http://10.0.2.2:8000/boot.ipxe); at most
  *                           127 printable characters, no spaces
+ * Options for passt only:
+ *   passt=PROGRAM           the passt to run (default: passt on PATH)
+ * Options for stream only (path= is required):
+ *   path=SOCKET             the UNIX socket the peer listens on (at most
+ *                           107 bytes, sun_path's limit)
  *
  * A later option overrides an earlier one, except hostfwd, which adds.
  * Errors are one line starting "-net: ", e.g. "-net: unknown option 'foo'".
@@ -47,7 +56,10 @@
 
 #include "net/slirp.h"
 
-enum net_kind { NET_KIND_NONE, NET_KIND_SLIRP, NET_KIND_TAP };
+enum net_kind { NET_KIND_NONE, NET_KIND_SLIRP, NET_KIND_TAP, NET_KIND_PASST,
+		NET_KIND_STREAM };
+
+#define NET_SOCKET_PATH_MAX 107	/* sizeof(sockaddr_un.sun_path) - 1 */
 
 #define NET_DEFAULT_MAC { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 }
 #define NET_DEFAULT_QUEUE_SIZE 256
@@ -61,6 +73,7 @@ struct net_spec {
 	unsigned queue_size;
 	char pcap[PATH_MAX];		/* "" = none */
 	char romfile[PATH_MAX];		/* "" = none */
+	char path[PATH_MAX];		/* passt: program ("" = PATH); stream: socket */
 	struct slirp_spec slirp;	/* slirp only */
 };
 

@@ -14,7 +14,9 @@
 #include "devices/virtio_blk.h"
 #include "net/netspec.h"
 #include "net/pcap.h"
+#include "net/passt.h"
 #include "net/slirp.h"
+#include "net/stream.h"
 #include "net/tap.h"
 #include "devices/i8042.h"
 #include "devices/pc_misc.h"
@@ -23,6 +25,7 @@
 #include "vmm/cpuid.h"
 #include "vmm/firmware.h"
 #include "vmm/memmap.h"
+#include "vmm/privdrop.h"
 #include "vmm/vcpu.h"
 #include "vmm/vm.h"
 
@@ -84,10 +87,32 @@ static void build_isa(struct machine *m, struct vm *vm)
 		die("PC devices: cannot create (out of memory?)");
 }
 
-static struct net_backend *open_backend(struct vm *vm, const struct net_spec *ns)
+/*
+ * passt is started here, before --user drops root and seccomp goes on (it
+ * needs fork and exec, which the allow-list forbids).  Started as root,
+ * passt would become "nobody" on its own; it is told to become the --user
+ * instead when there is one, so everything the guest's traffic does on the
+ * host runs as that one user, never as root (docs/DESIGN.md).
+ */
+static struct net_backend *start_passt(struct vm *vm, const struct net_spec *ns,
+				       const struct options *o, char *err,
+				       size_t errlen)
+{
+	struct passt_run r = { .program = ns->path };
+
+	if (o->user && geteuid() == 0) {
+		r.runas = true;
+		if (privdrop_lookup(o->user, &r.uid, &r.gid, err, errlen) < 0)
+			return NULL;
+	}
+	return passt_start(&vm->loop, &r, err, errlen);
+}
+
+static struct net_backend *open_backend(struct vm *vm, const struct net_spec *ns,
+					const struct options *o)
 {
 	struct net_backend *be = NULL;
-	char err[256] = "";
+	char err[320] = "";
 
 	switch (ns->kind) {
 	case NET_KIND_TAP:
@@ -97,6 +122,12 @@ static struct net_backend *open_backend(struct vm *vm, const struct net_spec *ns
 		break;
 	case NET_KIND_SLIRP:
 		be = slirp_backend_create(&vm->loop, &ns->slirp, err, sizeof(err));
+		break;
+	case NET_KIND_PASST:
+		be = start_passt(vm, ns, o, err, sizeof(err));
+		break;
+	case NET_KIND_STREAM:
+		be = stream_connect(ns->path, &vm->loop, err, sizeof(err));
 		break;
 	case NET_KIND_NONE:
 		return NULL;
@@ -145,7 +176,7 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 		if (pcap && !(vo.pcap = net_pcap_open(pcap, err, sizeof(err))))
 			die("%s%s", ns.pcap[0] ? "pcap=" : "--pcap ", err);
 
-		m->backend[m->nnets] = open_backend(vm, &ns);
+		m->backend[m->nnets] = open_backend(vm, &ns, o);
 		gsi = PCI_GSI_BASE + pci_next_slot(m->pci) % 8;
 		m->net[m->nnets] = virtio_net_create(m->pci, &vm->platform,
 						     m->backend[m->nnets], &vo, gsi);

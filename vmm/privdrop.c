@@ -18,32 +18,40 @@
 
 #include "common/log.h"
 
-int privdrop_to_user(const char *name, char *err, size_t errlen)
+int privdrop_lookup(const char *name, uid_t *uid, gid_t *gid, char *err,
+		    size_t errlen)
 {
 	struct passwd pw, *res = NULL;
 	char buf[4096];
-	uid_t uid;
-	gid_t gid;
 	char *end;
+	unsigned long v;
 	int r;
 
 	r = getpwnam_r(name, &pw, buf, sizeof(buf), &res);
 	if (res) {
-		uid = pw.pw_uid;
-		gid = pw.pw_gid;
-	} else {
-		unsigned long v;
-
-		errno = 0;
-		v = strtoul(name, &end, 10);
-		if (!*name || *end || errno || v > 0xfffffffe || name[0] == '-') {
-			snprintf(err, errlen, "--user %s: %s", name,
-				 r ? strerror(r) : "no such user");
-			return -1;
-		}
-		uid = (uid_t)v;		/* a bare number: its group is the same number */
-		gid = (gid_t)v;
+		*uid = pw.pw_uid;
+		*gid = pw.pw_gid;
+		return 0;
 	}
+	errno = 0;
+	v = strtoul(name, &end, 10);
+	if (!*name || *end || errno || v > 0xfffffffe || name[0] == '-') {
+		snprintf(err, errlen, "--user %s: %s", name,
+			 r ? strerror(r) : "no such user");
+		return -1;
+	}
+	*uid = (uid_t)v;	/* a bare number: its group is the same number */
+	*gid = (gid_t)v;
+	return 0;
+}
+
+int privdrop_to_user(const char *name, char *err, size_t errlen)
+{
+	uid_t uid;
+	gid_t gid;
+
+	if (privdrop_lookup(name, &uid, &gid, err, errlen) < 0)
+		return -1;
 	if (getuid() == uid && geteuid() == uid && getgid() == gid && getegid() == gid)
 		return 0;		/* already that user: nothing to drop */
 	if (setgroups(1, &gid) < 0) {

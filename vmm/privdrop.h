@@ -6,8 +6,16 @@
 #define MINIVMM_PRIVDROP_H
 
 #include <stddef.h>
+#include <sys/types.h>
 
 #include "vmm/options.h"
+
+/*
+ * The uid and primary gid of `name` (a name, or a bare number, which is
+ * then the gid too).  Returns 0, or -1 with a one-line reason in err.
+ */
+int privdrop_lookup(const char *name, uid_t *uid, gid_t *gid, char *err,
+		    size_t errlen);
 
 /*
  * Becomes user `name` (a name, or a number for a uid without a passwd

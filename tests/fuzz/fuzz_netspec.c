@@ -6,7 +6,8 @@
  * Checked besides sanitizers: a refusal starts "-net" and is one line
  * (unless the argument itself held a newline, which it echoes); an
  * accepted spec has a queue size that is a power of two in 2..256, a tap
- * name that fits IFNAMSIZ with its NUL, and NUL-terminated file names.
+ * name that fits IFNAMSIZ with its NUL, NUL-terminated file names, and a
+ * stream has a socket path that fits sun_path.
  */
 #include "fuzz_input.h"
 #include "net/netspec.h"
@@ -33,8 +34,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_ASSERT(memchr(ns.ifname, 0, sizeof(ns.ifname)), "ifname");
 		FZ_ASSERT(memchr(ns.pcap, 0, sizeof(ns.pcap)), "pcap");
 		FZ_ASSERT(memchr(ns.romfile, 0, sizeof(ns.romfile)), "romfile");
+		FZ_ASSERT(memchr(ns.path, 0, sizeof(ns.path)), "path");
 		FZ_ASSERT(ns.kind == NET_KIND_NONE || ns.kind == NET_KIND_SLIRP ||
-			  ns.kind == NET_KIND_TAP, "kind %d", ns.kind);
+			  ns.kind == NET_KIND_TAP || ns.kind == NET_KIND_PASST ||
+			  ns.kind == NET_KIND_STREAM, "kind %d", ns.kind);
+		/* A stream always has a socket path that fits sun_path. */
+		FZ_ASSERT(ns.kind != NET_KIND_STREAM ||
+			  (ns.path[0] && strlen(ns.path) <= NET_SOCKET_PATH_MAX),
+			  "stream path '%s'", ns.path);
 	}
 	free(arg);
 	return 0;

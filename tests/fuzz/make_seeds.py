@@ -251,11 +251,42 @@ def pci_seeds():
     write("fuzz_pci", "msix", bytes([0, 0, 5]) + init + msix)
 
 
+def stream_seeds():
+    """fuzz_stream: option byte, then steps (0-4 write, 5-6 receive, 7 send)."""
+    def framed(frame):
+        return struct.pack("!I", len(frame)) + frame
+
+    def write_step(b):
+        return bytes([0]) + struct.pack("<H", len(b) - 1) + b
+
+    def recv_step(*caps):
+        return bytes([5, len(caps) - 1]) + b"".join(struct.pack("<H", c) for c in caps)
+
+    def send_step(hdr, frame):
+        return bytes([7]) + struct.pack("<H", len(frame)) + hdr + frame
+
+    tcp = ipv4_tcp(b"x" * 100)
+    wire = framed(arp()) + framed(tcp) + framed(b"\0" * 5) + framed(ipv4_udp(b"y" * 1400))
+    # Two frames and a runt, written in pieces that split length words.
+    steps = write_step(wire[:3]) + recv_step(2048) + write_step(wire[3:70]) + \
+        recv_step(6, 6, 2036) + write_step(wire[70:]) + recv_step(1000, 1000) + recv_step(60)
+    write("fuzz_stream", "split_frames", bytes([1]) + steps)
+    # A length past the limit after one good frame: the stream must stop.
+    bad = framed(arp()) + struct.pack("!I", 0x10000 + 100) + b"z" * 32
+    write("fuzz_stream", "oversize", bytes([0]) + write_step(bad) + recv_step(2048) * 3)
+    # Sends: one plain, one with NEEDS_CSUM (refused), one GSO (refused).
+    sends = send_step(vnet_hdr(), tcp) + send_step(vnet_hdr(flags=1, cs_start=34, cs_off=16), tcp) + \
+        send_step(vnet_hdr(gso=1, hdr_len=54, gso_size=1448), tcp)
+    write("fuzz_stream", "sends", bytes([1]) + sends + write_step(framed(tcp)) + recv_step(200))
+
+
 def text_seeds():
     for i, s in enumerate(["slirp", "none", "tap0,csum=off,tso=off,queue_size=64",
                            "slirp,hostfwd=tcp::2222-:22,hostfwd=udp:127.0.0.1:5353-10.0.2.15:53,ipv6=off",
                            "tap=slirp,mac=52:54:00:12:34:57,mrg_rxbuf=off,event_idx=off,indirect=off",
-                           "slirp,pcap=/tmp/x.pcap,romfile=/usr/lib/ipxe/qemu/efi-virtio.rom"]):
+                           "slirp,pcap=/tmp/x.pcap,romfile=/usr/lib/ipxe/qemu/efi-virtio.rom",
+                           "passt,passt=/usr/bin/passt,mrg_rxbuf=off",
+                           "stream,path=/tmp/passt.socket,csum=off"]):
         write("fuzz_netspec", "spec%d" % i, s.encode())
     for i, argv in enumerate([["-k", "bzImage", "-m", "512M", "-c", "2", "-net", "slirp"],
                               ["--kernel=vmlinux", "-i", "initrd", "-a", "console=ttyS0", "-v"],
@@ -270,6 +301,7 @@ if __name__ == "__main__":
     image_seeds()
     emulate_seeds()
     pci_seeds()
+    stream_seeds()
     text_seeds()
     n = sum(len(fs) for _, _, fs in os.walk(OUT))
     print("make_seeds: %d seed files under %s" % (n, os.path.relpath(OUT)), file=sys.stderr)

@@ -21,6 +21,8 @@
 # the server there, and the tap's checksum and TSO offloads forced on
 # (build/minivmm-force-offloads): iPXE accepts neither, so minivmm must
 # hand it whole, checksummed frames.  Skipped without root.
+#
+# And the ROM over -net passt, in a routed namespace (passt_case below).
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/guest.sh
@@ -123,7 +125,7 @@ else fail mbr_exit_status_42 "status $GUEST_STATUS"; fi
 WWW=$WORK/www
 # Servers to stop at the end, and the namespace the tap case may create.
 SERVERS=()
-trap 'stop_http "${SERVERS[@]}"; netns_teardown' EXIT
+trap 'stop_http "${SERVERS[@]}"; netns_teardown; passt_ns_teardown' EXIT
 ipxe_serve "$WORK" "$WWW" || { finish; exit; }
 URL=http://10.0.2.2:$PORT
 ipxe_script rom "$URL" >"$WWW/rom.ipxe"
@@ -176,4 +178,48 @@ tap_case() {
 	else fail ipxe_tap_rx_frames_fixed_up_for_ipxe "no receive fixups counted in $log"; fi
 }
 tap_case
+
+# ---- iPXE over passt ----------------------------------------------------------
+# The ROM again, on -net passt in a routed namespace of its own
+# (tests/lib/netns.sh: $PASST_NS), the server on that namespace's 127.0.0.1,
+# which the guest reaches at passt's gateway address.  passt's DHCP names
+# no boot file, so the script is typed at iPXE's prompt (ipxe_type): its own
+# "dhcp", then a chain to the script.  passt takes and gives only whole
+# frames (tx_caps 0): iPXE, which accepts no offload and verifies every TCP
+# checksum itself, must get its lease and the payload intact; the frames
+# the device completed for it are counted (none are expected: passt sends
+# no partial checksums, and iPXE sends none).
+passt_case() {
+	local log=$WORK/ipxe-passt.log fifo=$WORK/ipxe-passt.in port typist rx fixed
+	if ! passt_ns_setup; then
+		skip ipxe_passt "$PASST_NS_SKIP"
+		return
+	fi
+	port=$(free_port)
+	ipxe_script passt "http://$PASST_NS_GW:$port" >"$WWW/passt.ipxe"
+	if ! serve "$WWW" "$WORK/http-passt.log" 127.0.0.1 "$port" ip netns exec "$PASST_NS"; then
+		fail ipxe_passt_http_server "python3 http.server did not start in $PASST_NS"
+		return
+	fi
+	rm -f "$fifo"
+	mkfifo "$fifo"
+	: >"$log"
+	ipxe_type "$log" "$fifo" "dhcp && chain http://$PASST_NS_GW:$port/passt.ipxe" &
+	typist=$!
+	GUEST_STDIN=$fifo MINIVMM=ip ipxe_fetch passt "$log" "${PASST_NS_IP//./\\.}" \
+		netns exec "$PASST_NS" "$MINIVMM" -net passt
+	kill "$typist" 2>/dev/null
+	wait "$typist" 2>/dev/null
+	expect_in ipxe_passt_started_passt 'passt: .* started \(pid [0-9]+\)' "$log"
+	expect_in ipxe_passt_http_server_sent_payload 'GET /payload.elf HTTP/1.1" 200' \
+		"$WORK/http-passt.log"
+	rx=$(sed -nE 's/^ *rx ([0-9]+) packets [0-9]+ bytes, ([0-9]+) fixed up in software.*/\1 \2/p' "$log")
+	read -r rx fixed <<<"${rx:-0 x}"
+	if [ "$rx" -gt 0 ] && [ "$fixed" = 0 ]; then
+		pass ipxe_passt_frames_completed_by_the_device "$rx frames to iPXE, 0 completed (passt's are whole)"
+	else
+		fail ipxe_passt_frames_completed_by_the_device "rx '$rx', fixed up '$fixed' in $log"
+	fi
+}
+passt_case
 finish

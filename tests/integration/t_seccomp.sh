@@ -18,6 +18,10 @@
 #                         while the guest runs
 #   user-unknown          --user with a name that does not exist: one line,
 #                         status 1
+#   passt-user-nobody     (root) -net passt --user nobody in the routed
+#                         namespace of tests/lib/netns.sh: the probe passes
+#                         with the allow-list on, and passt itself runs as
+#                         nobody (--runas), never root
 set -u
 cd "$(dirname "$0")/../.." || exit 1
 PROBE_NAME=t_seccomp
@@ -135,6 +139,35 @@ else
 		must+=("vmm:^/proc/$pid/status never showed uid $uid with seccomp mode 2")
 	fi
 	probe_verdict user-nobody "$log" "$st" 0 "$(probe_elapsed "$t0")" "${must[@]}"
+fi
+
+# -net passt with --user: passt is started before the drop and the filter,
+# as the same user; the socket it left behind is all minivmm needs after.
+if [ "$(id -u)" != 0 ] || ! id nobody >/dev/null 2>&1; then
+	probe_skip passt-user-nobody "not root, or no user 'nobody'"
+elif ! probe_passt_up; then
+	probe_skip passt-user-nobody "$PROBE_PASST_SKIP"
+else
+	log=$PROBE_OUT/passt-user.log
+	uid=$(id -u nobody)
+	t0=$(date +%s%N)
+	ip netns exec "$PASST_NS" "$MINIVMM" -k "$PROBE" -m 128M -v --user nobody -net passt \
+		-a "profile=linux udp=$PEER_UDP tcp=$PEER_TCP$PROBE_EXTRA" </dev/null >"$log" 2>"$log.vmm" &
+	pid=$!
+	passt_uid=
+	while kill -0 "$pid" 2>/dev/null && [ -z "$passt_uid" ]; do
+		ppid=$(sed -nE 's/.*passt: .* started \(pid ([0-9]+)\).*/\1/p' "$log.vmm")
+		[ -n "$ppid" ] && passt_uid=$(awk '/^Uid:/ { print $2 }' "/proc/$ppid/status" 2>/dev/null)
+		sleep 0.05
+	done
+	wait "$pid"
+	st=$?
+	probe_must soft linux
+	must=("${PROBE_MUST[@]}" "vmm:^minivmm: running as user nobody \\(uid $uid,"
+	      "vmm:^minivmm: seccomp: allow-list installed" "!vmm:forbidden")
+	[ "$passt_uid" = "$uid" ] || must+=("vmm:^passt ran as uid '$passt_uid', not $uid")
+	probe_verdict passt-user-nobody "$log" "$st" 0 "$(probe_elapsed "$t0")" "${must[@]}"
+	PEER_UDP=$LO_UDP PEER_TCP=$LO_TCP
 fi
 
 # An unknown user: one line, status 1.

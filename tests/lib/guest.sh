@@ -6,7 +6,8 @@
 #   LOG (then GRACE more seconds, for whatever follows the milestone).  A
 #   guest still running then is stopped with SIGTERM.  Sets GUEST_STATUS to
 #   minivmm's exit status (143 when it was stopped) and GUEST_SECONDS to the
-#   wall time until the milestone or the exit.
+#   wall time until the milestone or the exit.  The guest's console input is
+#   $GUEST_STDIN (default /dev/null), e.g. a FIFO a test types into.
 
 MINIVMM=${MINIVMM:-./minivmm}
 
@@ -35,7 +36,7 @@ run_guest() {
 	shift 5
 	local start pid deadline seen=""
 	start=$(now_s)
-	"$MINIVMM" "$@" </dev/null >"$log" 2>&1 &
+	"$MINIVMM" "$@" <"${GUEST_STDIN:-/dev/null}" >"$log" 2>&1 &
 	pid=$!
 	deadline=$(( $(date +%s) + timeout ))
 	while kill -0 "$pid" 2>/dev/null; do

@@ -93,3 +93,34 @@ ipxe_fetch() {
 		else fail "ipxe_${name}_irets_recovered" "no 'iret frames at ESP' count in $log"; fi
 	fi
 }
+
+# ipxe_type LOG FIFO COMMAND
+#   For an iPXE whose DHCP names no script (passt's does not): types at
+#   iPXE's console through FIFO, minivmm's stdin (GUEST_STDIN), which
+#   SeaBIOS's serial console hands iPXE as keys.  Ctrl-B every 0.2 s from
+#   iPXE's "Press Ctrl-B" until its shell prompt shows, then Ctrl-U (the
+#   line cleared of any Ctrl-B that arrived late) and COMMAND, four keys
+#   at a time (SeaBIOS drops keys beyond its 15-key buffer).  Keeps the
+#   FIFO open until the payload's verdict or 420 s; run it in the
+#   background, before the guest (which opens the FIFO to read).
+ipxe_type() {
+	local log=$1 fifo=$2 cmd=$3 i k line typed=
+	exec 3>"$fifo"
+	for ((i = 0; i < 2100; i++)); do
+		if [ -z "$typed" ] && grep -qa 'iPXE>' "$log" 2>/dev/null; then
+			# A few keys at a time: the BIOS keyboard buffer holds 15,
+			# and what SeaBIOS cannot queue is lost.
+			line=$'\025'"$cmd"$'\r'
+			for ((k = 0; k < ${#line}; k += 4)); do
+				printf '%s' "${line:k:4}" >&3
+				sleep 0.3
+			done
+			typed=1
+		elif [ -z "$typed" ] && grep -qa 'Ctrl-B' "$log" 2>/dev/null; then
+			printf '\002' >&3
+		fi
+		grep -qaE 'MINIVMM-HTTP-PAYLOAD-(OK|BAD)' "$log" 2>/dev/null && break
+		sleep 0.2
+	done
+	exec 3>&-
+}

@@ -131,3 +131,66 @@ netns_lease_ip() {
 	[ -n "$NETNS_DIR" ] && [ -f "$NETNS_DIR/leases" ] &&
 		awk -v mac="$1" '$2 == mac { print $3 }' "$NETNS_DIR/leases"
 }
+
+# ---- a routed namespace for passt ------------------------------------------
+# passt (net/passt.h) takes its address and gateway from the interface with
+# the default route, and will not start without one.  This namespace gives
+# it exactly that and nothing more:
+#
+#   namespace $PASST_NS (minivmm-passt-<pid>)
+#     lo          up, with $PASST_NS_GW/32, so the gateway answers pings
+#                 (passt sends those to it as they are; TCP and UDP to the
+#                 gateway it maps onto 127.0.0.1 itself)
+#     mvp0        veth, $PASST_NS_IP/24, default route via $PASST_NS_GW
+#     mvp1        its peer, up, no address: nothing beyond it
+#
+# ICMP echo sockets are allowed for every group (passt's pings), and no
+# TIME_WAIT sockets are kept (see probe_tap_up).  A guest behind passt gets
+# $PASST_NS_IP by DHCP and reaches peers listening on 127.0.0.1 here at
+# $PASST_NS_GW.
+#
+#   passt_ns_setup      creates it; non-zero with PASST_NS_SKIP set if it
+#                       cannot (not root, no ip, no passt)
+#   passt_ns_teardown   deletes it (idempotent)
+
+PASST_NS=${PASST_NS:-minivmm-passt-$$}
+PASST_NS_IP=${PASST_NS_IP:-10.78.0.2}
+PASST_NS_GW=${PASST_NS_GW:-10.78.0.1}
+PASST_NS_SKIP=
+PASST_NS_UP=
+
+passt_ns_setup() {
+	if [ "$(id -u)" != 0 ]; then
+		PASST_NS_SKIP="needs root for a network namespace"
+		return 1
+	fi
+	if ! command -v passt >/dev/null 2>&1; then
+		PASST_NS_SKIP="passt is not installed (scripts/deps.sh installs it)"
+		return 1
+	fi
+	if ! ip netns add "$PASST_NS" 2>/dev/null; then
+		PASST_NS_SKIP="ip netns add $PASST_NS failed"
+		return 1
+	fi
+	PASST_NS_UP=1
+	if ! ip netns exec "$PASST_NS" sh -e -c "
+		ip link set lo up
+		ip link add mvp0 type veth peer name mvp1
+		ip addr add $PASST_NS_IP/24 dev mvp0
+		ip link set mvp0 up
+		ip link set mvp1 up
+		ip route add default via $PASST_NS_GW
+		ip addr add $PASST_NS_GW/32 dev lo
+		sysctl -qw net.ipv4.ping_group_range='0 2147483647'
+		sysctl -qw net.ipv4.tcp_max_tw_buckets=0"; then
+		PASST_NS_SKIP="could not give $PASST_NS a veth and a default route"
+		passt_ns_teardown
+		return 1
+	fi
+}
+
+passt_ns_teardown() {
+	[ -n "$PASST_NS_UP" ] && ip netns del "$PASST_NS" 2>/dev/null
+	PASST_NS_UP=
+	return 0
+}

@@ -64,11 +64,13 @@ TEST(backend_forms)
 
 TEST(backend_errors)
 {
-	CHECK(fails_with("", "-net: expected slirp, none or a tap device name"));
+	CHECK(fails_with("", "-net: expected slirp, passt, stream, none or a tap "
+			 "device name"));
 	CHECK(fails_with("tap", "-net: tap: give the device's name, e.g. -net tap0 "
 			 "or -net tap=tap0"));
-	CHECK(fails_with("mac=52:54:00:12:34:56", "-net: expected slirp, none or a "
-			 "tap device name first, got 'mac=52:54:00:12:34:56'"));
+	CHECK(fails_with("mac=52:54:00:12:34:56", "-net: expected slirp, passt, "
+			 "stream, none or a tap device name first, got "
+			 "'mac=52:54:00:12:34:56'"));
 	CHECK(fails_with("mvt1234567890123", "-net: 'mvt1234567890123' is not a valid "
 			 "tap device name (1 to 15 characters, no '/', ':', '%' or spaces)"));
 	CHECK(fails_with("tap=", "-net: '' is not a valid tap device name "
@@ -76,6 +78,51 @@ TEST(backend_errors)
 	CHECK(fails_with("tap%d", "-net: 'tap%d' is not a valid tap device name "
 			 "(1 to 15 characters, no '/', ':', '%' or spaces)"));
 	CHECK(fails_with("none,mac=52:54:00:12:34:56", "-net: none takes no options"));
+}
+
+TEST(passt_and_stream_forms)
+{
+	CHECK_EQ(parse("passt"), 0);
+	CHECK_EQ(ns.kind, NET_KIND_PASST);
+	CHECK_EQ(ns.path[0], 0);	/* passt found on PATH */
+	CHECK_EQ(parse("passt,passt=/opt/passt/passt,csum=off"), 0);
+	CHECK(strcmp(ns.path, "/opt/passt/passt") == 0);
+	CHECK(!ns.csum && !ns.tso);
+	CHECK_EQ(parse("stream,path=/run/passt.socket,mac=52:54:00:00:00:02"), 0);
+	CHECK_EQ(ns.kind, NET_KIND_STREAM);
+	CHECK(strcmp(ns.path, "/run/passt.socket") == 0);
+	CHECK_EQ(parse("tap=passt"), 0);	/* a tap named "passt" */
+	CHECK_EQ(ns.kind, NET_KIND_TAP);
+	CHECK(strcmp(ns.ifname, "passt") == 0);
+}
+
+TEST(passt_and_stream_errors)
+{
+	char longpath[200];
+
+	CHECK(fails_with("stream", "-net: stream: needs path=SOCKET (the socket the "
+			 "peer listens on)"));
+	CHECK(fails_with("stream,mac=52:54:00:12:34:57", "-net: stream: needs "
+			 "path=SOCKET (the socket the peer listens on)"));
+	CHECK(fails_with("stream,path=", "-net: path: expected a file name"));
+	CHECK(fails_with("passt,path=/tmp/s", "-net: path: only for stream"));
+	CHECK(fails_with("stream,path=/tmp/s,passt=/bin/passt",
+			 "-net: passt: only for passt"));
+	CHECK(fails_with("slirp,passt=/bin/passt", "-net: passt: only for passt"));
+	CHECK(fails_with("passt,hostfwd=tcp::2222-:22", "-net: hostfwd: only for slirp"));
+	memset(longpath, 'a', sizeof(longpath));
+	longpath[0] = '/';
+	memcpy(longpath + 108, "", 1);	/* 108 bytes: one over sun_path's room */
+	{
+		char arg[256];
+
+		snprintf(arg, sizeof(arg), "stream,path=%s", longpath);
+		CHECK(fails_with(arg, "-net: path: longer than 107 bytes (a UNIX "
+				 "socket's limit)"));
+		longpath[107] = '\0';
+		snprintf(arg, sizeof(arg), "stream,path=%s", longpath);
+		CHECK_EQ(parse(arg), 0);
+	}
 }
 
 TEST(mac_option)

@@ -10,6 +10,7 @@
  * 10.0.2.15.
  */
 #include "check.h"
+#include "frames.h"
 #include "ref_csum.h"
 
 #include <arpa/inet.h>
@@ -27,31 +28,10 @@
 #include "common/evloop.h"
 #include "net/slirp.h"
 
-static const uint8_t guest_mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 static const uint8_t gw_mac[6] = { 0x52, 0x55, 0x0a, 0x00, 0x02, 0x02 };
 static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
 
 /* ---- helpers: bytes and checksums ---- */
-
-static void put16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static uint16_t get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-
-static long long ms_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 /* ---- the guest side ---- */
 
@@ -149,45 +129,6 @@ static ssize_t wait_host_socket(struct env *e, int s, void *buf, size_t len,
 	return -1;
 }
 
-/* Ethernet + IPv4 header (no options) for a datagram of l4len bytes. */
-static uint8_t *put_eth_ip(uint8_t *f, const uint8_t dst_mac[6], const char *src,
-			   const char *dst, uint8_t proto, uint16_t l4len)
-{
-	uint8_t *ip = f + 14;
-
-	memcpy(f, dst_mac, 6);
-	memcpy(f + 6, guest_mac, 6);
-	put16(f + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, (uint16_t)(20 + l4len));
-	ip[8] = 64;
-	ip[9] = proto;
-	inet_pton(AF_INET, src, ip + 12);
-	inet_pton(AF_INET, dst, ip + 16);
-	put16(ip + 10, ref_csum(ip, 20, 0));
-	return ip + 20;
-}
-
-/* A UDP frame; returns its length.  bad_csum flips bits of the checksum. */
-static size_t build_udp(uint8_t *f, const uint8_t dst_mac[6], const char *src,
-			uint16_t sport, const char *dst, uint16_t dport,
-			const void *payload, size_t plen, bool bad_csum)
-{
-	uint16_t ulen = (uint16_t)(8 + plen);
-	uint8_t *udp = put_eth_ip(f, dst_mac, src, dst, 17, ulen);
-	uint16_t c;
-
-	put16(udp, sport);
-	put16(udp + 2, dport);
-	put16(udp + 4, ulen);
-	put16(udp + 6, 0);
-	memcpy(udp + 8, payload, plen);
-	c = ref_csum(udp, ulen, ref_pseudo4(f + 14, ulen));
-	put16(udp + 6, bad_csum ? (uint16_t)(c ^ 0x0a0a) : c);
-	return 14 + 20 + ulen;
-}
-
 /* The IPv4 header checksum and the UDP/TCP checksum of a frame verify. */
 static bool ip_l4_csums_ok(const uint8_t *eth, size_t len)
 {
@@ -251,21 +192,6 @@ static bool arp_gateway(struct env *e)
 
 	CHECK_EQ(guest_send(e, f, len, 0, 0), 0);
 	return wait_frame(e, is_arp_reply, NULL, 3000);
-}
-
-/* A UDP socket on 127.0.0.1 with a kernel-chosen port; its port in *port. */
-static int loopback_udp(uint16_t *port)
-{
-	struct sockaddr_in a = { .sin_family = AF_INET };
-	socklen_t al = sizeof(a);
-	int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-
-	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (s < 0 || bind(s, (struct sockaddr *)&a, sizeof(a)) != 0 ||
-	    getsockname(s, (struct sockaddr *)&a, &al) != 0)
-		return -1;
-	*port = ntohs(a.sin_port);
-	return s;
 }
 
 /* ---- cases ---- */
@@ -381,7 +307,7 @@ TEST(udp_to_gateway_reaches_host_loopback_and_back)
 
 	if (!env_up(&e, NULL))
 		return;
-	s = loopback_udp(&port);
+	s = loopback_socket(SOCK_DGRAM, &port);
 	CHECK(s >= 0);
 	CHECK(arp_gateway(&e));
 
@@ -457,7 +383,7 @@ TEST(hostfwd_on_busy_port_fails_with_one_line)
 	char err[256] = "";
 	struct evloop loop;
 	uint16_t port = 0;
-	int s = loopback_udp(&port);
+	int s = loopback_socket(SOCK_DGRAM, &port);
 	char want[128];
 
 	CHECK(s >= 0);
