@@ -45,33 +45,18 @@ int options_parse_size(const char *s, uint64_t *bytes)
 /* Whole seconds, 1 to a week: longer is surely a typo. */
 #define TIMEOUT_MAX (7u * 24 * 3600)
 
-static int parse_timeout(const char *s, unsigned *n)
+/* A whole number from 1 to max, digits only (no sign, no space). */
+static int parse_count(const char *s, unsigned long max, unsigned *n)
 {
 	char *end;
 	unsigned long v;
 
-	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): as below */
+	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): getopt gives an argument */
 	if (*s < '0' || *s > '9')
 		return -1;
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (errno || *end || v < 1 || v > TIMEOUT_MAX)
-		return -1;
-	*n = (unsigned)v;
-	return 0;
-}
-
-static int parse_cpus(const char *s, unsigned *n)
-{
-	char *end;
-	unsigned long v;
-
-	/* NOLINTNEXTLINE(clang-analyzer-core.NullDereference): as above */
-	if (*s < '0' || *s > '9')
-		return -1;
-	errno = 0;
-	v = strtoul(s, &end, 10);
-	if (errno || *end || v < 1 || v > VM_MAX_VCPUS)
+	if (errno || *end || v < 1 || v > max)
 		return -1;
 	*n = (unsigned)v;
 	return 0;
@@ -163,7 +148,7 @@ int options_parse(int argc, char *const argv[], struct options *o,
 			}
 			break;
 		case O_CPUS:
-			if (parse_cpus(val, &o->ncpus) < 0) {
+			if (parse_count(val, VM_MAX_VCPUS, &o->ncpus) < 0) {
 				snprintf(err, errlen, "-c %s: expected a CPU count "
 					 "from 1 to %d", val, VM_MAX_VCPUS);
 				return -1;
@@ -189,7 +174,7 @@ int options_parse(int argc, char *const argv[], struct options *o,
 		case O_FIRMWARE: o->firmware = val; break;
 		case O_NO_PVPANIC: o->no_pvpanic = true; break;
 		case O_TIMEOUT:
-			if (parse_timeout(val, &o->timeout) < 0) {
+			if (parse_count(val, TIMEOUT_MAX, &o->timeout) < 0) {
 				snprintf(err, errlen, "--timeout %s: expected whole "
 					 "seconds from 1 to %u", val, TIMEOUT_MAX);
 				return -1;

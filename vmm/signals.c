@@ -12,20 +12,12 @@
 #include "vmm/console.h"
 #include "vmm/vcpu.h"
 
-/* Sanitizer builds report a crash themselves; their handlers stay. */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
 
 static const int async_fatal[] = {
 	SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR2, SIGALRM, SIGVTALRM,
 	SIGPROF, SIGXCPU, SIGIO, SIGPWR, SIGSTKFLT,
 };
-#ifndef SANITIZED
+#ifndef SIGNALS_SANITIZED
 static const int sync_fatal[] = {
 	SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGABRT,
 };
@@ -73,7 +65,7 @@ static void say_in_handler(int sig, const char *what)
  * (it stays blocked until the handler returns) takes it, core dump and
  * all, and a fault re-executed after return does the same.
  */
-#ifndef SANITIZED
+#ifndef SIGNALS_SANITIZED
 static void on_sync_fatal(int sig)
 {
 	say_in_handler(sig, "crashed with");
@@ -121,7 +113,7 @@ void signals_early(void)
 	for (int s = 1; s <= SIGRTMAX; s++)
 		if (sigismember(&set, s) == 1)
 			handle(s, on_async_during_setup, SA_RESETHAND);
-#ifndef SANITIZED
+#ifndef SIGNALS_SANITIZED
 	for (size_t i = 0; i < sizeof(sync_fatal) / sizeof(sync_fatal[0]); i++)
 		handle(sync_fatal[i], on_sync_fatal, SA_RESETHAND);
 #endif

@@ -30,15 +30,7 @@
 #include "vmm/console.h"
 #include "vmm/signals.h"
 
-/* Under ASan the synchronous ones are the sanitizer's (vmm/signals.c). */
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifdef SANITIZED
+#ifdef SIGNALS_SANITIZED
 #define N_TESTED_SIGNALS 13
 #else
 #define N_TESTED_SIGNALS 19
