@@ -60,6 +60,8 @@ run_named() {
 echo "nested: L2 kernel args add '$TSC_ARG'"
 mkdir -p "$OUTDIR/logs"
 for name in ${1//,/ }; do
+	# A fresh folder: a test run again after a stalled L1 starts over.
+	rm -rf "$OUTDIR/captures/$name"
 	mkdir -p "$OUTDIR/captures/$name"
 	echo "NESTED-BEGIN $name"
 	start=$(date +%s)
