@@ -107,6 +107,16 @@ trap_common:
 2:	hlt
 	jmp	2b
 
+/*
+ * Vector 32 (DPL 3): the probe's idle=1 ends here.  Interrupts stay off,
+ * so the vCPU sleeps in KVM for good and the test can measure how little
+ * CPU minivmm uses meanwhile, then stop it.
+ */
+	.globl idle_stub
+idle_stub:
+	hlt
+	jmp	idle_stub
+
 	.data
 	.balign 16
 gdt:
@@ -125,7 +135,7 @@ gdt_ptr:
 	.quad gdt
 	.word 0
 idt_ptr:
-	.word 32 * 16 - 1
+	.word 33 * 16 - 1
 	.quad idt
 
 	.balign 16
@@ -166,7 +176,7 @@ pd:
 	.balign 16
 	.globl idt
 idt:
-	.fill 32 * 16, 1, 0
+	.fill 33 * 16, 1, 0	/* vectors 0-31, and 32: the idle gate */
 
 	.section .noinit, "aw", @nobits
 	.balign 16

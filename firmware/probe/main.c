@@ -18,11 +18,15 @@
  *                                nested test bed, where the peer runs under
  *                                software emulation, gives more
  *   blast=tx|rx size=N count=N   benchmark mode (checks: features,dhcp,arp,blast)
+ *   idle=1                       after the RESULT line, halt instead of
+ *                                reporting on port 0xf4 (the test measures
+ *                                minivmm's CPU use, then stops it)
  */
 #include <linux/virtio_net.h>
 #include "arch.h"
 #include "console.h"
 #include "csum.h"
+#include "hostile.h"
 #include "lib.h"
 #include "net.h"
 #include "selftest.h"
@@ -51,6 +55,7 @@ static struct {
 	uint16_t udp, tcp, qsize;
 	uint64_t bytes, udpcount, mask, tsc_khz, xfer_ms;
 	int blast;	/* 0 none, 1 tx, 2 rx */
+	bool idle;
 	uint64_t blast_size, blast_count;
 } opt;
 
@@ -80,9 +85,18 @@ static void result(const char *check, int ok, const char *fmt, ...)
 		n_skip++;
 }
 
+/* entry.S: vector 32, reachable from ring 3, halts with interrupts off. */
+#define IDLE_VECTOR 32
+extern char idle_stub[];
+
 static _Noreturn void finish(void)
 {
 	printf("PROBE RESULT %u passed, %u failed, %u skipped\n", n_pass, n_fail, n_skip);
+	if (opt.idle) {
+		/* Ring 3 cannot hlt; the gate's ring-0 stub does, for good. */
+		printf("PROBE idle\n");
+		__asm__ volatile("int $32");
+	}
 	outb(0xf4, n_fail ? 1 : 0);
 	for (;;)
 		cpu_relax();
@@ -117,6 +131,18 @@ static void idt_init(void)
 		g[8] = (uint8_t)(a >> 32);
 		g[9] = (uint8_t)(a >> 40);
 	}
+	/* The idle gate: DPL 3, so `int $32` from ring 3 may use it. */
+	uint64_t a = (uintptr_t)idle_stub;
+	uint8_t *g = idt + 16 * IDLE_VECTOR;
+	memset(g, 0, 16);
+	g[0] = (uint8_t)a;
+	g[1] = (uint8_t)(a >> 8);
+	g[2] = 0x08;
+	g[5] = 0xee;		/* present, DPL 3, interrupt gate */
+	g[6] = (uint8_t)(a >> 16);
+	g[7] = (uint8_t)(a >> 24);
+	g[8] = (uint8_t)(a >> 32);
+	g[9] = (uint8_t)(a >> 40);
 }
 
 /* ---- command line ---- */
@@ -198,6 +224,9 @@ static void parse_cmdline(const char *s)
 			opt.blast = (vl == 2 && !strncmp(v, "tx", 2)) ? 1 :
 				    (vl == 2 && !strncmp(v, "rx", 2)) ? 2 : 0;
 			bad = !opt.blast;
+		} else if (key_is(w, kl, "idle")) {
+			opt.idle = num && n;
+			bad = !num;
 		} else if (key_is(w, kl, "size")) {
 			opt.blast_size = n;
 			bad = !num;
@@ -234,7 +263,8 @@ static bool wanted(const char *name)
 		return in_list(opt.checks, opt.checks_len, name);
 	if (opt.blast)
 		return in_list("features,dhcp,arp,blast", 23, name);
-	return strncmp(name, "blast", 5) != 0;
+	/* Only on request: it breaks the rings on purpose. */
+	return strncmp(name, "blast", 5) != 0 && strncmp(name, "hostile", 8) != 0;
 }
 
 /* ---- checks ---- */
@@ -682,6 +712,12 @@ void probe_main(const struct hvm_start_info *si)
 		check_tcp_put("tso", TX_CSUM_PARTIAL, true);
 	if (wanted("blast"))
 		check_blast();
+	if (wanted("hostile")) {
+		if (have_ip)
+			hostile_run(result, net.gw, opt.mask, opt.qsize);
+		else
+			result("hostile", 0, "no address");
+	}
 	if (wanted("rx_csum"))
 		check_rx_csum();
 	printf("PROBE info rx=%lu tx=%lu rxkicks=%u txkicks=%u/%u suppressed t=%lums\n",

@@ -159,6 +159,10 @@ static void rx_post(uint16_t e)
 
 static int setup_queues(uint16_t qmax)
 {
+	/* A second set-up (after a device reset) starts with no slot busy. */
+	memset(tx_busy, 0, sizeof(tx_busy));
+	tx_in_flight = tx_next = 0;
+	tx_cur = -1;
 	if (vq_init(&vnet.rxq, &vnet.dev, 0, qmax) || vq_init(&vnet.txq, &vnet.dev, 1, qmax))
 		return -1;
 	bool big = !vnet.mrg_rxbuf &&
