@@ -8,7 +8,13 @@ WARN    := -std=c11 -Wall -Wextra -Wshadow -Wcast-qual -Wwrite-strings \
            -Wmissing-prototypes -Wstrict-prototypes -Werror
 HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 CPPFLAGS += -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llzma -lzstd -lz -llz4 -lpthread
+# ./minivmm links only libc: libslirp (with glib) and the decompressors are
+# dlopen()ed when a run first needs them (common/dynlib.h, issue 16).  dlopen
+# is in libc since glibc 2.34; -ldl is an empty stub there and kept for older.
+LDLIBS  += -lpthread -ldl
+# Unit tests that compress data with the real libraries link them; the
+# others (--as-needed) stay as lean as ./minivmm (tests/unit/test_dynlib.c).
+TEST_LDLIBS := -Wl,--as-needed -llzma -lzstd -lz -llz4
 ALL_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS) $(EXTRA_CFLAGS)
 
 B := build
@@ -54,7 +60,7 @@ $(B)/minivmm-force-offloads $(B)/minivmm-no-rx-fixup: $(TEST_VARIANT_SRCS) \
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libminivmm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh
