@@ -95,7 +95,7 @@ check-long: deps
 # Benchmarks next to QEMU (bench/bench.sh; about 10 minutes, not in check);
 # bench-boot: a Linux boot under both (bench/boot.sh; 10-20 minutes here).
 .PHONY: bench bench-boot
-BENCH_BINS := $(B)/bench/exit.elf $(B)/bench/bench_csum
+BENCH_BINS := $(B)/bench/exit.elf $(B)/bench/bench_csum $(B)/tests/guests/idle.elf
 # Tiny PVH guests: bench/guest/exit.S, and tests/guests/*.S for the tests.
 GUEST_LD = $(CC) -I. -nostdlib -static -no-pie -Wl,--build-id=none \
 	-Wl,-T,bench/guest/exit.ld -Wl,-z,noexecstack

@@ -4,7 +4,9 @@
 # first needs them (common/dynlib.h).  Checked from the outside here: the
 # binary's NEEDED list, then, with KVM, /proc/PID/maps of a running idle
 # guest (tests/guests/idle.S) with -net none and with slirp.  The Rss and
-# peak of each run are printed for the record, not checked.
+# peak of each run are printed for the record, not checked.  Last, the exit
+# guest (bench/guest/exit.S) with --no-pit, which KVM then runs without an
+# in-kernel PIT: status 0, as with one.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/guest.sh
@@ -21,7 +23,7 @@ if ! have_kvm; then
 	skip maps_follow_the_network "no usable /dev/kvm"
 	finish; exit
 fi
-make -s build/tests/guests/idle.elf || {
+make -s build/tests/guests/idle.elf build/bench/exit.elf || {
 	fail footprint_build "cannot build the idle guest"; finish; exit; }
 mkdir -p build
 
@@ -65,4 +67,10 @@ elif grep -Eq 'liblzma|libzstd|liblz4|libz\.so' build/footprint-slirp.maps; then
 else
 	pass slirp_maps_slirp_only "VmRSS ${1:-?} KiB, VmHWM ${2:-?} KiB"
 fi
+
+timeout 30 ./minivmm -k build/bench/exit.elf -m 16M -net none --no-pit \
+	</dev/null >build/footprint-nopit.log 2>&1
+st=$?
+if [ "$st" = 0 ] && [ ! -s build/footprint-nopit.log ]; then pass no_pit_exit_guest_status_0
+else fail no_pit_exit_guest_status_0 "status $st: $(head -c 200 build/footprint-nopit.log)"; fi
 finish
