@@ -79,7 +79,8 @@ TEST(present_library_fills_every_slot_in_order)
 	CHECK_EQ(dynlib_load(&lib, err, sizeof(err)), 0);
 	CHECK(slots[0] != NULL && slots[1] != NULL && slots[0] != slots[1]);
 	my_strlen = (size_t (*)(const char *))slots[0];
-	CHECK_EQ(my_strlen("minivmm"), 7);
+	if (my_strlen)
+		CHECK_EQ(my_strlen("minivmm"), 7);
 }
 
 /*
