@@ -8,7 +8,13 @@ WARN    := -std=c11 -Wall -Wextra -Wshadow -Wcast-qual -Wwrite-strings \
            -Wmissing-prototypes -Wstrict-prototypes -Werror
 HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong
 CPPFLAGS += -D_GNU_SOURCE -I. $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS  += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -llzma -lzstd -lz -llz4 -lpthread
+# ./minivmm links only libc: libslirp (with glib) and the decompressors are
+# dlopen()ed when a run first needs them (common/dynlib.h, issue 16).  dlopen
+# is in libc since glibc 2.34; -ldl is an empty stub there and kept for older.
+LDLIBS  += -lpthread -ldl
+# Unit tests that compress data with the real libraries link them; the
+# others (--as-needed) stay as lean as ./minivmm (tests/unit/test_dynlib.c).
+TEST_LDLIBS := -Wl,--as-needed -llzma -lzstd -lz -llz4
 ALL_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS) $(EXTRA_CFLAGS)
 
 B := build
@@ -54,7 +60,7 @@ $(B)/minivmm-force-offloads $(B)/minivmm-no-rx-fixup: $(TEST_VARIANT_SRCS) \
 
 $(B)/tests/%: $(B)/tests/unit/%.o $(B)/libminivmm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
 
 deps:
 	@scripts/deps.sh
@@ -89,7 +95,7 @@ check-long: deps
 # Benchmarks next to QEMU (bench/bench.sh; about 10 minutes, not in check);
 # bench-boot: a Linux boot under both (bench/boot.sh; 10-20 minutes here).
 .PHONY: bench bench-boot
-BENCH_BINS := $(B)/bench/exit.elf $(B)/bench/bench_csum
+BENCH_BINS := $(B)/bench/exit.elf $(B)/bench/bench_csum $(B)/tests/guests/idle.elf
 # Tiny PVH guests: bench/guest/exit.S, and tests/guests/*.S for the tests.
 GUEST_LD = $(CC) -I. -nostdlib -static -no-pie -Wl,--build-id=none \
 	-Wl,-T,bench/guest/exit.ld -Wl,-z,noexecstack

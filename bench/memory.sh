@@ -56,6 +56,40 @@ mem_one() {
 	bench_record "memory: guest RAM touched" KiB lower "$vmm" "$2"
 }
 
+# mem_idle NET: minivmm alone with the idle guest (tests/guests/idle.S) and
+# -net NET, sampled once its vCPU thread runs: what the network backend
+# costs, since the guest itself touches almost nothing.  A tap needs root
+# (a tap "mvbench0" made and removed here); without it that row is a note.
+mem_idle() {
+	local label=$1 net=$1 pid i s= tap=
+	if [ "$net" = tap ]; then
+		tap=mvbench0
+		ip tuntap add dev "$tap" mode tap 2>/dev/null && ip link set "$tap" up ||
+			{ bench_note "memory (idle, tap): cannot make a tap (not root?)"; return; }
+		net=$tap
+	fi
+	"$MV" -k build/tests/guests/idle.elf -m 128M -net "$net" </dev/null \
+		>"$BENCH_TMP/mem-idle.log" 2>&1 &
+	pid=$!
+	for i in $(seq 100); do
+		[ "$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" \
+			-ge 2 ] 2>/dev/null && break
+		sleep 0.05
+	done
+	sleep 0.3
+	s=$(mem_sample "$pid")
+	kill -TERM "$pid" 2>/dev/null
+	wait "$pid" 2>/dev/null
+	[ -n "$tap" ] && ip link del "$tap" 2>/dev/null
+	if [ -z "$s" ]; then
+		bench_note "memory (idle, -net $label): minivmm did not run: $(head -c 200 "$BENCH_TMP/mem-idle.log")"
+		return
+	fi
+	set -- $s
+	bench_record "memory: RSS beyond guest RAM, idle guest, -net $label" KiB lower minivmm $(($1 - $2))
+	bench_record "memory: peak (VmHWM) beyond guest RAM, idle guest, -net $label" KiB lower minivmm $(($5 - $2))
+}
+
 bench_memory() {
 	local n=${BENCH_MEM_RUNS:-3} i
 	local args="profile=linux udp=9 blast=rx count=1 tsc_khz=$TSC_KHZ"
@@ -68,5 +102,8 @@ bench_memory() {
 			"${QEMU_PC_QBOOT[@]}" -serial stdio -kernel "$PROBE" -append "$args" \
 			-netdev user,id=n0 \
 			-device virtio-net-pci,netdev=n0,disable-legacy=on,romfile=
+		mem_idle none
+		mem_idle tap
+		mem_idle slirp
 	done
 }

@@ -12,7 +12,9 @@
 #                  no PCI, so the probe finds no card, reports "init FAIL"
 #                  and exits; minivmm -net none takes the same path
 #   exit guest     bench/guest/exit.S: three instructions that write the
-#                  exit port; nothing but VMM start-up and tear-down
+#                  exit port; nothing but VMM start-up and tear-down; once
+#                  more with --no-pit (no in-kernel PIT, whose kernel thread
+#                  KVM starts and stops; QEMU's line is unchanged)
 
 # startup_one NAME WANT_STATUS CMD...: runs CMD once, records the seconds
 # under NAME if the exit status is WANT_STATUS.
@@ -52,6 +54,10 @@ bench_startup() {
 		startup_one "start-up: exit guest vs -M microvm" minivmm 0 \
 			"$MV" -k "$EXIT_ELF" -m 128M -net none
 		startup_one "start-up: exit guest vs -M microvm" qemu 1 \
+			"${QEMU_MICROVM[@]}" -kernel "$EXIT_ELF"
+		startup_one "start-up: exit guest --no-pit vs -M microvm" minivmm 0 \
+			"$MV" -k "$EXIT_ELF" -m 128M -net none --no-pit
+		startup_one "start-up: exit guest --no-pit vs -M microvm" qemu 1 \
 			"${QEMU_MICROVM[@]}" -kernel "$EXIT_ELF"
 		startup_one "start-up: exit guest vs -M pc, qboot" minivmm 0 \
 			"$MV" -k "$EXIT_ELF" -m 128M -net none

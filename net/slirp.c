@@ -22,9 +22,8 @@
 #include <time.h>
 
 #include <linux/virtio_net.h>
-#include <slirp/libslirp.h>
-
 #include "common/log.h"
+#include "net/slirp_lib.h"
 
 /* slirp's MTU is 1500: the largest frame it emits is 1514 bytes. */
 #define SLIRP_MTU 1500
@@ -44,6 +43,7 @@ struct rx_slot {
 
 struct slirp_be {
 	struct net_backend be;	/* first: be is the slirp_be */
+	const struct slirp_lib *lib;	/* libslirp, loaded on demand */
 	Slirp *slirp;
 	struct evloop *loop;
 	struct slirp_timer *timers;
@@ -234,7 +234,7 @@ static void hook_prepare(void *opaque, struct evloop *loop, int *timeout_ms)
 	int64_t now_ms = now_ns() / 1000000;
 
 	(void)loop;
-	slirp_pollfds_fill(s->slirp, &t, add_poll, s);
+	s->lib->slirp_pollfds_fill(s->slirp, &t, add_poll, s);
 	for (struct slirp_timer *tm = s->timers; tm; tm = tm->next) {
 		int64_t left;
 		if (tm->expire_ms < 0)
@@ -257,7 +257,7 @@ static void run_timers(struct slirp_be *s)
 		if (t->expire_ms < 0 || t->expire_ms > now_ms)
 			continue;
 		t->expire_ms = -1;
-		slirp_handle_timer(s->slirp, t->id, t->cb_opaque);
+		s->lib->slirp_handle_timer(s->slirp, t->id, t->cb_opaque);
 	}
 }
 
@@ -266,7 +266,7 @@ static void hook_dispatch(void *opaque, struct evloop *loop)
 	struct slirp_be *s = opaque;
 
 	(void)loop;
-	slirp_pollfds_poll(s->slirp, 0, get_revents, s);
+	s->lib->slirp_pollfds_poll(s->slirp, 0, get_revents, s);
 	run_timers(s);
 	if (s->notify_pending && s->count) {
 		s->notify_pending = false;
@@ -311,7 +311,7 @@ static int sb_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
 		return -EINVAL;
 	}
 	s->stats.tx_frames++;
-	slirp_input(s->slirp, s->txbuf + NET_HDR_LEN, (int)(len - NET_HDR_LEN));
+	s->lib->slirp_input(s->slirp, s->txbuf + NET_HDR_LEN, (int)(len - NET_HDR_LEN));
 	/* Replies made on the spot (ARP, ICMP, DHCP): tell the device soon. */
 	if (s->notify_pending)
 		evloop_wake(s->loop);
@@ -362,7 +362,7 @@ static void sb_free(struct net_backend *be)
 		return;
 	evloop_remove_hook(s->loop, s);
 	if (s->slirp)
-		slirp_cleanup(s->slirp);	/* frees its timers through us */
+		s->lib->slirp_cleanup(s->slirp);	/* frees its timers through us */
 	while (s->timers) {
 		struct slirp_timer *t = s->timers;
 		s->timers = t->next;
@@ -408,10 +408,13 @@ struct net_backend *slirp_backend_create(struct evloop *loop,
 					 const struct slirp_spec *spec,
 					 char *err, size_t errlen)
 {
+	const struct slirp_lib *lib = slirp_lib_load(err, errlen);
 	struct ev_hook hook;
 	struct slirp_be *s;
 	SlirpConfig cfg;
 
+	if (!lib)
+		return NULL;	/* err names the package to install */
 	s = calloc(1, sizeof(*s));
 	if (s)
 		s->queue = calloc(SLIRP_RX_QUEUE, sizeof(*s->queue));
@@ -420,6 +423,7 @@ struct net_backend *slirp_backend_create(struct evloop *loop,
 		snprintf(err, errlen, "slirp: out of memory");
 		return NULL;
 	}
+	s->lib = lib;
 	s->loop = loop;
 	s->be.ops = &slirp_ops;
 	s->be.name = "slirp";
@@ -443,7 +447,7 @@ struct net_backend *slirp_backend_create(struct evloop *loop,
 	cfg.if_mru = SLIRP_MTU;
 	cfg.enable_emu = false;		/* libslirp: "not safe" */
 	cfg.bootfile = spec->bootfile[0] ? spec->bootfile : NULL;
-	s->slirp = slirp_new(&cfg, &slirp_callbacks, s);
+	s->slirp = s->lib->slirp_new(&cfg, &slirp_callbacks, s);
 	if (!s->slirp) {
 		snprintf(err, errlen, "slirp: cannot create the network stack");
 		sb_free(&s->be);
@@ -455,7 +459,7 @@ struct net_backend *slirp_backend_create(struct evloop *loop,
 		char host[INET_ADDRSTRLEN];
 
 		errno = 0;
-		if (slirp_add_hostfwd(s->slirp, f->udp, f->host_addr, f->host_port,
+		if (s->lib->slirp_add_hostfwd(s->slirp, f->udp, f->host_addr, f->host_port,
 				      f->guest_addr, f->guest_port) < 0) {
 			int e = errno;
 			inet_ntop(AF_INET, &f->host_addr, host, sizeof(host));

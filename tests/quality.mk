@@ -77,7 +77,7 @@ $(AB)/minivmm: $(AB)/vmm/main.o $(AB)/libminivmm.a
 
 $(AB)/tests/%: $(AB)/tests/unit/%.o $(AB)/libminivmm.a
 	@mkdir -p $(dir $@)
-	$(CC) $(SAN_COMMON) -o $@ $^ $(LDLIBS)
+	$(CC) $(SAN_COMMON) -o $@ $^ $(TEST_LDLIBS) $(LDLIBS)
 
 asan-build: $(ASAN_UNIT_BINS) $(AB)/minivmm
 

@@ -116,7 +116,7 @@ int bzimage_parse(const uint8_t *image, size_t len, struct bzimage *bz,
 	if (bz->version < 0x020c) {
 		snprintf(err, errlen, "boot protocol %u.%02u is too old "
 			 "(need 2.12 for the 64-bit entry)",
-			 bz->version >> 8, bz->version & 0xff);
+			 (unsigned)(bz->version >> 8), (unsigned)(bz->version & 0xff));
 		return -1;
 	}
 	if (!(bz->xloadflags & 1 /* XLF_KERNEL_64 */)) {

@@ -1,12 +1,10 @@
 #include "vmm/decompress.h"
 
-#include <lz4.h>
-#include <lzma.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <zlib.h>
-#include <zstd.h>
+
+#include "vmm/decompress_lib.h"
 
 /*
  * Output buffer that grows up to max bytes (what the guest's RAM can hold,
@@ -60,10 +58,14 @@ static void too_big(const struct outbuf *o, const char *fmt, char *err,
 static int do_gzip(const uint8_t *in, size_t len, struct outbuf *o,
 		   char *err, size_t errlen)
 {
+	const struct zlib_lib *z = zlib_lib_load(err, errlen);
 	z_stream s = { 0 };
 	int rc;
 
-	if (inflateInit2(&s, 16 + MAX_WBITS) != Z_OK) {
+	if (!z)
+		return -1;
+	if (z->inflateInit2_(&s, 16 + MAX_WBITS, ZLIB_VERSION,
+			     (int)sizeof(s)) != Z_OK) {
 		snprintf(err, errlen, "zlib: cannot initialise");
 		return -1;
 	}
@@ -73,16 +75,16 @@ static int do_gzip(const uint8_t *in, size_t len, struct outbuf *o,
 		size_t room = outbuf_room(o, CHUNK);
 
 		if (outbuf_reserve(o, room) < 0) {
-			inflateEnd(&s);
+			z->inflateEnd(&s);
 			too_big(o, "gzip", err, errlen);
 			return -1;
 		}
 		s.next_out = o->p + o->len;
 		s.avail_out = (uInt)room;
-		rc = inflate(&s, Z_NO_FLUSH);
+		rc = z->inflate(&s, Z_NO_FLUSH);
 		o->len += room - s.avail_out;
 	} while (rc == Z_OK);
-	inflateEnd(&s);
+	z->inflateEnd(&s);
 	if (rc != Z_STREAM_END) {
 		snprintf(err, errlen, "gzip: corrupt data (zlib error %d)", rc);
 		return -1;
@@ -100,11 +102,14 @@ static int do_gzip(const uint8_t *in, size_t len, struct outbuf *o,
 static int do_lzma(const uint8_t *in, size_t len, struct outbuf *o, int alone,
 		   char *err, size_t errlen)
 {
+	const struct lzma_lib *x = lzma_lib_load(err, errlen);
 	lzma_stream s = LZMA_STREAM_INIT;
 	lzma_ret rc;
 
-	rc = alone ? lzma_alone_decoder(&s, LZMA_MEMLIMIT(o))
-		   : lzma_stream_decoder(&s, LZMA_MEMLIMIT(o), 0);
+	if (!x)
+		return -1;
+	rc = alone ? x->lzma_alone_decoder(&s, LZMA_MEMLIMIT(o))
+		   : x->lzma_stream_decoder(&s, LZMA_MEMLIMIT(o), 0);
 	if (rc != LZMA_OK) {
 		snprintf(err, errlen, "liblzma: cannot initialise");
 		return -1;
@@ -115,7 +120,7 @@ static int do_lzma(const uint8_t *in, size_t len, struct outbuf *o, int alone,
 		size_t room = outbuf_room(o, CHUNK);
 
 		if (outbuf_reserve(o, room) < 0) {
-			lzma_end(&s);
+			x->lzma_end(&s);
 			too_big(o, alone ? "lzma" : "xz", err, errlen);
 			return -1;
 		}
@@ -125,10 +130,10 @@ static int do_lzma(const uint8_t *in, size_t len, struct outbuf *o, int alone,
 		 * One stream only (no LZMA_CONCATENATED): the decoder stops at
 		 * its end and never reads the kernel's 4 appended size bytes.
 		 */
-		rc = lzma_code(&s, LZMA_RUN);
+		rc = x->lzma_code(&s, LZMA_RUN);
 		o->len += room - s.avail_out;
 	} while (rc == LZMA_OK);
-	lzma_end(&s);
+	x->lzma_end(&s);
 	if (rc == LZMA_MEMLIMIT_ERROR) {
 		snprintf(err, errlen, "%s: dictionary larger than %zu MiB "
 			 "(guest RAM; -m too small?)", alone ? "lzma" : "xz",
@@ -146,38 +151,42 @@ static int do_lzma(const uint8_t *in, size_t len, struct outbuf *o, int alone,
 static int do_zstd(const uint8_t *in, size_t len, struct outbuf *o,
 		   char *err, size_t errlen)
 {
-	ZSTD_DCtx *d = ZSTD_createDCtx();
+	const struct zstd_lib *zs = zstd_lib_load(err, errlen);
+	ZSTD_DCtx *d;
 	ZSTD_inBuffer ib = { in, len, 0 };
 	size_t rc = 1;
 
+	if (!zs)
+		return -1;
+	d = zs->ZSTD_createDCtx();
 	if (!d) {
 		snprintf(err, errlen, "zstd: cannot initialise");
 		return -1;
 	}
 	/* The kernel compresses with --ultra -22: windows up to 2 GiB allowed. */
-	ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 31);
+	zs->ZSTD_DCtx_setParameter(d, ZSTD_d_windowLogMax, 31);
 	for (;;) {
 		ZSTD_outBuffer ob;
 		size_t in_before = ib.pos, room = outbuf_room(o, CHUNK);
 
 		if (outbuf_reserve(o, room) < 0) {
-			ZSTD_freeDCtx(d);
+			zs->ZSTD_freeDCtx(d);
 			too_big(o, "zstd", err, errlen);
 			return -1;
 		}
 		ob = (ZSTD_outBuffer){ o->p + o->len, room, 0 };
-		rc = ZSTD_decompressStream(d, &ob, &ib);
+		rc = zs->ZSTD_decompressStream(d, &ob, &ib);
 		o->len += ob.pos;
-		if (ZSTD_isError(rc)) {
-			ZSTD_freeDCtx(d);
-			snprintf(err, errlen, "zstd: %s", ZSTD_getErrorName(rc));
+		if (zs->ZSTD_isError(rc)) {
+			zs->ZSTD_freeDCtx(d);
+			snprintf(err, errlen, "zstd: %s", zs->ZSTD_getErrorName(rc));
 			return -1;
 		}
 		/* Frame complete: what follows is the kernel's 4 size bytes. */
 		if (rc == 0 || (ob.pos == 0 && ib.pos == in_before))
 			break;
 	}
-	ZSTD_freeDCtx(d);
+	zs->ZSTD_freeDCtx(d);
 	if (rc != 0) {
 		snprintf(err, errlen, "zstd: truncated data");
 		return -1;
@@ -192,9 +201,12 @@ static int do_zstd(const uint8_t *in, size_t len, struct outbuf *o,
 static int do_lz4(const uint8_t *in, size_t len, struct outbuf *o,
 		  char *err, size_t errlen)
 {
+	const struct lz4_lib *l = lz4_lib_load(err, errlen);
 	const size_t block_max = 8u << 20;
 	size_t pos = 4, room;
 
+	if (!l)
+		return -1;
 	while (pos + 4 <= len) {
 		uint32_t csize;
 		int n;
@@ -212,7 +224,7 @@ static int do_lz4(const uint8_t *in, size_t len, struct outbuf *o,
 			too_big(o, "lz4", err, errlen);
 			return -1;
 		}
-		n = LZ4_decompress_safe((const char *)in + pos,
+		n = l->LZ4_decompress_safe((const char *)in + pos,
 					(char *)o->p + o->len, (int)csize,
 					(int)room);
 		if (n < 0 && room < block_max) {

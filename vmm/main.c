@@ -186,7 +186,7 @@ int main(int argc, char **argv)
 		.software_kvm = !o.raw_cmdline && cpuid_host_kvm_is_software(),
 	};
 
-	vm_create(&the_vm, o.ram_size, o.ncpus);
+	vm_create(&the_vm, o.ram_size, o.ncpus, o.no_pit);
 	machine_build(&m, &the_vm, &o);
 	m.timer_fd = timer_fd;
 	m.timeout = o.timeout;

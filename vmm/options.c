@@ -65,7 +65,7 @@ static int parse_count(const char *s, unsigned long max, unsigned *n)
 enum opt_id {
 	O_KERNEL, O_INITRD, O_APPEND, O_MEM, O_CPUS, O_NET, O_PCAP, O_CPUID,
 	O_USER, O_GUEST_DECOMP, O_RAW_CMDLINE, O_VERBOSE, O_HELP, O_VERSION,
-	O_FIRMWARE, O_DISK, O_NO_SECCOMP, O_NO_PVPANIC, O_TIMEOUT,
+	O_FIRMWARE, O_DISK, O_NO_SECCOMP, O_NO_PVPANIC, O_NO_PIT, O_TIMEOUT,
 };
 
 static const struct {
@@ -91,6 +91,7 @@ static const struct {
 	{ NULL, "--firmware", O_FIRMWARE, true },
 	{ "-d", "--disk", O_DISK, true },
 	{ NULL, "--no-pvpanic", O_NO_PVPANIC, false },
+	{ NULL, "--no-pit", O_NO_PIT, false },
 	{ NULL, "--timeout", O_TIMEOUT, true },
 };
 
@@ -173,6 +174,7 @@ int options_parse(int argc, char *const argv[], struct options *o,
 		case O_VERSION: o->version = true; break;
 		case O_FIRMWARE: o->firmware = val; break;
 		case O_NO_PVPANIC: o->no_pvpanic = true; break;
+		case O_NO_PIT: o->no_pit = true; break;
 		case O_TIMEOUT:
 			if (parse_count(val, TIMEOUT_MAX, &o->timeout) < 0) {
 				snprintf(err, errlen, "--timeout %s: expected whole "
@@ -230,6 +232,8 @@ void options_usage(void)
 "  --no-seccomp           run without the system-call allow-list\n"
 "  --timeout SECONDS      stop the guest after SECONDS (exit status 124)\n"
 "  --no-pvpanic           no pvpanic device (a guest panic then is not status 3)\n"
+"  --no-pit               no in-kernel PIT (saves its set-up; for guests that\n"
+"                         never touch ports 0x40-0x43 or 0x61)\n"
 "  -v, --verbose          more messages; counters at exit (-vv: debug)\n"
 "  -h, --help             this text\n"
 "  --version              print the version\n"

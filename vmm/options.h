@@ -29,6 +29,7 @@ struct options {
 	const char *disk[MAX_DISKS];	/* -d FILE[,ro], in order */
 	unsigned ndisks;
 	bool no_pvpanic;		/* --no-pvpanic */
+	bool no_pit;			/* --no-pit */
 	unsigned timeout;		/* --timeout seconds; 0 = none */
 	int verbose;			/* -v count */
 	bool help, version;

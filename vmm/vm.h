@@ -69,10 +69,11 @@ struct vm {
 };
 
 /*
- * Opens /dev/kvm, creates the VM with in-kernel IOAPIC/PIC and PIT, and maps
- * ram_size bytes of RAM.  Set-up errors die() with one line.
+ * Opens /dev/kvm, creates the VM with in-kernel IOAPIC/PIC and (unless
+ * no_pit, --no-pit) PIT, and maps ram_size bytes of RAM.  Set-up errors
+ * die() with one line.
  */
-void vm_create(struct vm *vm, uint64_t ram_size, unsigned ncpus);
+void vm_create(struct vm *vm, uint64_t ram_size, unsigned ncpus, bool no_pit);
 /* Ends the run: the first caller's reason wins.  Safe from any thread. */
 void vm_request_exit(struct vm *vm, enum vm_exit_kind kind, int code);
 /* Exit status minivmm should end with. */

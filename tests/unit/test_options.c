@@ -108,9 +108,12 @@ TEST(timeout_and_pvpanic_options)
 	CHECK_EQ(parse(&o, err, "-k", "bz", NULL), 0);
 	CHECK_EQ(o.timeout, 0);		/* no bound unless asked */
 	CHECK(!o.no_pvpanic);		/* pvpanic on by default */
-	CHECK_EQ(parse(&o, err, "-k", "bz", "--timeout", "30", "--no-pvpanic", NULL), 0);
+	CHECK(!o.no_pit);		/* and the PIT */
+	CHECK_EQ(parse(&o, err, "-k", "bz", "--timeout", "30", "--no-pvpanic",
+		       "--no-pit", NULL), 0);
 	CHECK_EQ(o.timeout, 30);
 	CHECK(o.no_pvpanic);
+	CHECK(o.no_pit);
 	CHECK_EQ(parse(&o, err, "-k", "bz", "--timeout=604800", NULL), 0);
 	CHECK_EQ(o.timeout, 604800);
 	const char *bad[] = { "0", "-5", "1.5", "30s", "", "604801",
