@@ -1,5 +1,5 @@
 #!/bin/bash
-# suite: background (one L1 boot under QEMU's software emulation, minutes)
+# (Runs in the foreground: L1 under QEMU's TCG stalled more often next to other CPU-heavy tests.)
 # The nested test bed (tests/nested/README.md): the tests that need a
 # hardware-style KVM, run on one.
 #
