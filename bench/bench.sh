@@ -24,6 +24,7 @@ cd "$(dirname "$0")/.." || exit 1
 PROBE_NAME=bench
 . tests/lib/probe.sh
 . bench/startup.sh
+. tests/lib/guest.sh	# wait_vcpu_thread
 . bench/memory.sh
 . bench/packet.sh
 . bench/csum.sh

@@ -61,7 +61,7 @@ mem_one() {
 # costs, since the guest itself touches almost nothing.  A tap needs root
 # (a tap "mvbench0" made and removed here); without it that row is a note.
 mem_idle() {
-	local label=$1 net=$1 pid i s= tap=
+	local label=$1 net=$1 pid s= tap=
 	if [ "$net" = tap ]; then
 		tap=mvbench0
 		ip tuntap add dev "$tap" mode tap 2>/dev/null && ip link set "$tap" up ||
@@ -71,11 +71,7 @@ mem_idle() {
 	"$MV" -k build/tests/guests/idle.elf -m 128M -net "$net" </dev/null \
 		>"$BENCH_TMP/mem-idle.log" 2>&1 &
 	pid=$!
-	for i in $(seq 100); do
-		[ "$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" \
-			-ge 2 ] 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_vcpu_thread "$pid"
 	sleep 0.3
 	s=$(mem_sample "$pid")
 	kill -TERM "$pid" 2>/dev/null

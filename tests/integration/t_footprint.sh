@@ -30,15 +30,11 @@ mkdir -p build
 # run_idle NAME NET: starts the idle guest, waits for its vCPU thread, keeps
 # its maps in build/footprint-NAME.maps and prints "VmRSS VmHWM" in KiB.
 run_idle() {
-	local name=$1 net=$2 pid i
+	local name=$1 net=$2 pid
 	./minivmm -k build/tests/guests/idle.elf -m 16M -net "$net" \
 		</dev/null >"build/footprint-$name.log" 2>&1 &
 	pid=$!
-	for i in $(seq 100); do
-		[ "$(awk '/^Threads:/ { print $2 }' "/proc/$pid/status" 2>/dev/null)" \
-			-ge 2 ] 2>/dev/null && break
-		sleep 0.05
-	done
+	wait_vcpu_thread "$pid"
 	sleep 0.2
 	cp "/proc/$pid/maps" "build/footprint-$name.maps" 2>/dev/null
 	awk '/^VmRSS:/ { r = $2 } /^VmHWM:/ { h = $2 } END { print r, h }' \

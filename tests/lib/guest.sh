@@ -27,6 +27,17 @@ software_kvm() {
 	! grep -qwE 'vmx|svm' /proc/cpuinfo
 }
 
+# wait_vcpu_thread PID: returns once minivmm PID has a second thread (its
+# first vCPU runs), or after 5 s.
+wait_vcpu_thread() {
+	local i
+	for i in $(seq 100); do
+		[ "$(awk '/^Threads:/ { print $2 }' "/proc/$1/status" 2>/dev/null)" \
+			-ge 2 ] 2>/dev/null && return
+		sleep 0.05
+	done
+}
+
 now_s() {
 	date +%s.%N
 }
