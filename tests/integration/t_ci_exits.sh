@@ -9,6 +9,8 @@
 #                   and says so through the test exit port (0x42)
 #   hang.elf        halts for good: --timeout 2 ends it with 124 and one
 #                   line after about 2 s; SIGTERM ends it with 143
+#   spin.elf        loops for good without one exit to minivmm, on 2
+#                   vCPUs: --timeout and SIGTERM must still end it
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/guest.sh
@@ -18,7 +20,7 @@ if ! have_kvm; then
 	finish; exit
 fi
 G=build/tests/guests
-make -s minivmm $G/acpi_power.elf $G/acpi_reset.elf $G/pvpanic.elf $G/hang.elf || {
+make -s minivmm $G/acpi_power.elf $G/acpi_reset.elf $G/pvpanic.elf $G/hang.elf $G/spin.elf || {
 	fail ci_exits_build "cannot build minivmm or the test guests"; finish; exit; }
 mkdir -p build
 LOG=build/ci-exits.log
@@ -64,6 +66,17 @@ kill -TERM "$pid"
 wait "$pid"
 st=$?
 if [ "$st" = 143 ]; then pass sigterm_exits_143; else fail sigterm_exits_143 "status $st"; fi
+
+# A guest that never leaves guest mode by itself: the timer and the signal
+# still reach it (the vCPU threads are kicked out of KVM_RUN).
+run spin_timeout_exits_124 124 --timeout 2 -c 2 -k $G/spin.elf
+./minivmm -m 16M -net none -c 2 -k $G/spin.elf </dev/null >"$LOG" 2>&1 &
+pid=$!
+sleep 1
+kill -TERM "$pid"
+wait "$pid"
+st=$?
+if [ "$st" = 143 ]; then pass spin_sigterm_exits_143; else fail spin_sigterm_exits_143 "status $st"; fi
 
 # Set-up errors: one line, status 1.
 run timeout_zero_is_an_error 1 --timeout 0 -k $G/hang.elf

@@ -18,6 +18,11 @@ TEST_BOUND=${NESTED_TEST_BOUND:-900}
 
 ip link set lo up
 
+# A heartbeat for the host (tests/integration/t_nested.sh): while this file
+# keeps being rewritten, L1's own userspace runs, however quiet the test
+# of the moment is; when it stops, L1 itself has stopped.
+(while :; do date +%s >"$OUTDIR/heartbeat"; sleep 5; done) </dev/null >/dev/null 2>&1 &
+
 # L1's TSC frequency for L2 Linux guests (tests/nested/l1-init says why),
 # or worked out here when run by hand.
 if [ -z "${L2_TSC_ARG+set}" ]; then

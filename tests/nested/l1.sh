@@ -10,7 +10,8 @@
 # l1_qemu DIR OUT ARGS starts QEMU on that initramfs, with the host's root
 #                      and OUT (read-write, the results) shared over 9p and
 #                      ARGS on L1's command line (l1-init reads nested.*=);
-#                      L1's console on stdin/stdout
+#                      L1's console on stdin/stdout, its QMP socket at
+#                      DIR/qmp.sock (tests/nested/l1-monitor.py)
 L1_QEMU=${L1_QEMU:-qemu-system-x86_64}
 # The 9p root, its overlay, kvm-amd, and the tap/veth/dummy devices the
 # tests make.
@@ -49,8 +50,10 @@ l1_prepare() {
 l1_qemu() {
 	local dir=$1 out=$2
 	shift 2
+	rm -f "$dir/qmp.sock"
 	"$L1_QEMU" -accel tcg -machine q35 -cpu max,-xsave -smp 1 -m 3G \
 		-display none -monitor none -no-reboot -nodefaults \
+		-qmp "unix:$dir/qmp.sock,server=on,wait=off" \
 		-chardev stdio,id=con,signal=off -serial chardev:con \
 		-kernel images/out/bzImage -initrd "$dir/l1.cpio.gz" \
 		-virtfs local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap \
