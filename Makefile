@@ -77,20 +77,29 @@ check-unit: $(UNIT_BINS)
 check-integration: minivmm firmware images
 	@tests/run-suite.sh integration $(sort $(wildcard tests/integration/t_*.sh))
 
+# What the integration tests run besides ./minivmm, built before any of
+# them starts (the nested bed runs alongside the others): the test variants
+# and the tiny guests (http_payload.S needs a file its test makes first).
+TEST_BINS := $(B)/minivmm-force-offloads $(B)/minivmm-no-rx-fixup $(B)/bench/exit.elf \
+	$(filter-out %/http_payload.elf,$(patsubst tests/guests/%.S,$(B)/tests/guests/%.elf,$(wildcard tests/guests/*.S)))
+
 # Everything CI runs: packages, build, unit and integration tests.
 check: deps
-	@$(MAKE) --no-print-directory all firmware images $(UNIT_BINS)
+	@$(MAKE) --no-print-directory all firmware images $(UNIT_BINS) $(TEST_BINS)
 	@tests/run-suite.sh all $(UNIT_BINS) $(sort $(wildcard tests/integration/t_*.sh))
 
 # The nested test bed alone (tests/nested/README.md): Linux, iPXE and the
 # probe on a hardware-style KVM inside QEMU's software emulation.
 check-nested: deps
-	@$(MAKE) --no-print-directory all firmware images
+	@$(MAKE) --no-print-directory all firmware images $(TEST_BINS)
 	@tests/run-suite.sh nested tests/integration/t_nested.sh
 
+# The long tests; where this host's KVM cannot run them, those that
+# `make check` does not already run nested go to the nested bed.
 check-long: deps
-	@$(MAKE) --no-print-directory all firmware images
-	@tests/run-suite.sh long $(sort $(wildcard tests/long/l_*.sh))
+	@$(MAKE) --no-print-directory all firmware images $(TEST_BINS)
+	@NESTED_SET=long tests/run-suite.sh long $(sort $(wildcard tests/long/l_*.sh)) \
+		tests/integration/t_nested.sh
 
 # Benchmarks next to QEMU (bench/bench.sh; about 10 minutes, not in check);
 # bench-boot: a Linux boot under both (bench/boot.sh; 10-20 minutes here).

@@ -1,5 +1,6 @@
 #!/bin/bash
-# (Runs in the foreground: L1 under QEMU's TCG stalled more often next to other CPU-heavy tests.)
+# suite: background (L1 runs on one host core for 10-15 minutes while the
+# other tests use the other; see tests/run-suite.sh)
 # The nested test bed (tests/nested/README.md): the tests that need a
 # hardware-style KVM, run on one.
 #
@@ -26,14 +27,23 @@
 #             skips here, nested.
 #   hardware  the suite's own tests see it themselves; only the tests that
 #             are not in the suite run, here, directly.
-# NESTED_TESTS overrides the list.
-# Logs: build/nested/console.log (L1's console), build/nested/out/.
+# NESTED_SET=long (`make check-long`) picks instead the long tests that
+# `make check` leaves out ($LONG_TESTS: more Linux boots, the same paths);
+# on a hardware-KVM host check-long runs them directly and this does
+# nothing.  NESTED_TESTS overrides the list.
 set -u
 cd "$(dirname "$0")/../.."
 . tests/lib/guest.sh
 . tests/lib/capture.sh
 
-LINUX_TESTS="t_linux_net linux_boot_vmlinux l_linux_ci_exits l_linux_passt l_firmware_linux l_linux_guest_decompress"
+# The Linux guests every `make check` runs: networking over slirp and a tap
+# (bzImage), the vmlinux ELF, passt, SeaBIOS and the guest's own
+# decompressor.
+LINUX_TESTS="t_linux_net linux_boot_vmlinux l_linux_passt l_firmware_linux l_linux_guest_decompress"
+# What only `make check-long` runs nested: CI exits with Linux (five more
+# boots; t_ci_exits shows the same exits with tiny guests in every check)
+# and iPXE as a kernel.
+LONG_TESTS="l_linux_ci_exits l_ipxe_lkrn"
 OUT=build/nested/out
 CONSOLE=build/nested/console.log
 # One L1 boot, start to power-off (the whole list took about 15 minutes
@@ -72,7 +82,14 @@ elif software_kvm; then
 	WANT="$LINUX_TESTS t_firmware t_probe_minivmm t_seccomp"
 else
 	HOST_KVM=hardware
-	WANT="linux_boot_vmlinux l_linux_ci_exits l_linux_passt l_firmware_linux l_linux_guest_decompress"
+	WANT="linux_boot_vmlinux l_linux_passt l_firmware_linux l_linux_guest_decompress"
+fi
+if [ "${NESTED_SET:-}" = long ]; then
+	WANT=$LONG_TESTS
+	if [ "$HOST_KVM" = hardware ]; then
+		skip nested_long "this host's KVM is hardware-backed: make check-long ran the long tests directly"
+		finish; exit
+	fi
 fi
 TESTS=
 for t in ${NESTED_TESTS:-$WANT}; do
@@ -217,7 +234,7 @@ run_l1() {
 left=$TESTS stalled_once= boots=0
 # All L1 boots together stay within NESTED_BUDGET seconds, so stalls can
 # never stretch `make check` without end; what is left then is skipped.
-budget_end=$(( $(date +%s) + ${NESTED_BUDGET:-1500} ))
+budget_end=$(( $(date +%s) + ${NESTED_BUDGET:-1200} ))
 budget_out=
 while [ -n "$left" ] && [ "$boots" -lt 8 ]; do
 	boots=$((boots + 1))
@@ -229,7 +246,7 @@ while [ -n "$left" ] && [ "$boots" -lt 8 ]; do
 	grep -E '^NESTED-(KVM|END)' "$CONSOLE.$boots" | sed 's/^/    /'
 	if [ "$L1_RC" = 124 ] || [ "$L1_RC" = 137 ]; then
 		budget_out=1
-		echo "nested: the time budget (${NESTED_BUDGET:-1500}s) ran out during L1 boot $boots"
+		echo "nested: the time budget (${NESTED_BUDGET:-1200}s) ran out during L1 boot $boots"
 	fi
 	[ "$L1_RC" = stalled ] || break
 	cur=$(sed -n 's/^NESTED-BEGIN //p' "$CONSOLE.$boots" | tail -n 1)
