@@ -62,5 +62,8 @@ for t in "${background[@]}"; do
 	tally "$t" "$tmp/$n.out" "$(cat "$tmp/$n.rc" 2>/dev/null || echo 1)"
 done
 
+# The suite's own closing line, under a header of its own so that it is
+# never read as the last program's.
+echo "=== $label: summary of every program above"
 echo "$label: $pass passed, $fail failed, $skip skipped"
 [ "$fail" = 0 ]
