@@ -24,6 +24,7 @@
 #include "vmm/machine.h"
 #include "vmm/options.h"
 #include "vmm/privdrop.h"
+#include "vmm/profile.h"
 #include "vmm/seccomp.h"
 #include "vmm/signals.h"
 #include "vmm/vcpu.h"
@@ -157,6 +158,7 @@ int main(int argc, char **argv)
 	char err[256];
 	int status, timer_fd;
 
+	profile_mark("start");
 	reopen_std_fds();
 	signals_early();	/* before set-up, which may take a while */
 	if (options_parse(argc, argv, &o, err, sizeof(err)) < 0)
@@ -179,6 +181,7 @@ int main(int argc, char **argv)
 		log_max_level = o.verbose > 1 ? LOG_DEBUG : LOG_INFO;
 
 	check_files(&o);
+	profile_mark("options");
 	timer_fd = arm_timeout(o.timeout);
 	bo = (struct boot_opts){
 		.kernel = o.kernel, .initrd = o.initrd, .cmdline = o.cmdline,
@@ -187,7 +190,9 @@ int main(int argc, char **argv)
 	};
 
 	vm_create(&the_vm, o.ram_size, o.ncpus, o.no_pit);
+	profile_mark("vm");
 	machine_build(&m, &the_vm, &o);
+	profile_mark("devices");
 	m.timer_fd = timer_fd;
 	m.timeout = o.timeout;
 	if (o.firmware) {
@@ -205,6 +210,7 @@ int main(int argc, char **argv)
 		machine_create_vcpus(&m, &entry);
 	}
 
+	profile_mark("kernel+vcpus");
 	signals_start(&the_vm.loop, &(struct signal_actions){
 		.counters = on_usr1, .stop = on_fatal_signal, .opaque = &m });
 	console_start(&the_vm.loop, console_to_uart, console_quit, &m);
@@ -217,19 +223,26 @@ int main(int argc, char **argv)
 	privdrop_start(&o);	/* --user: everything privileged is open */
 	watch_timeout(&m);
 	machine_start(&m);
+	profile_mark("started");
 	seccomp_start(&o);	/* all threads exist: allow-list on all */
 	evloop_run(&the_vm.loop);
+	profile_mark("guest-ended");
 
 	vcpu_stop_all(&the_vm);
+	profile_mark("vcpus-joined");
 	console_restore();
+	vm_destroy(&the_vm);
+	profile_mark("vm-freed");
 	if (the_vm.exit_kind == VM_EXIT_SIGNAL) {
 		char name[32];
 
 		err("ended by %s", signals_name(the_vm.exit_code, name,
 						 sizeof(name)));
 	}
-	if (o.verbose)
+	if (o.verbose) {
 		machine_print_counters(&m, stderr);
+		profile_print();
+	}
 	status = vm_exit_status(&the_vm);
 	return status;
 }

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "vmm/vcpu.h"
 
 static int kvm_irq_line(void *opaque, unsigned gsi, int level)
 {
@@ -160,6 +161,28 @@ void vm_create(struct vm *vm, uint64_t ram_size, unsigned ncpus, bool no_pit)
 		.ioeventfd = kvm_ioeventfd,
 		.ioeventfd_opaque = vm,
 	};
+}
+
+/*
+ * The VM goes before its RAM: once the vCPU and VM descriptors are closed
+ * KVM frees the whole VM at once and unregisters from the mapping, so the
+ * munmap() after it is plain memory.  The other order (what exit() alone
+ * does) first has KVM's MMU notifier zap the mappings of every page the
+ * guest touched.  Called after the vCPU threads have ended.
+ */
+void vm_destroy(struct vm *vm)
+{
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		struct vcpu *v = vm->vcpu[i];
+
+		if (!v)
+			continue;
+		munmap(v->run, (size_t)vm->run_size);
+		close(v->fd);
+	}
+	close(vm->vm_fd);
+	close(vm->kvm_fd);
+	munmap(vm->ram, vm->ram_size);
 }
 
 void vm_request_exit(struct vm *vm, enum vm_exit_kind kind, int code)

@@ -74,6 +74,9 @@ struct vm {
  * die() with one line.
  */
 void vm_create(struct vm *vm, uint64_t ram_size, unsigned ncpus, bool no_pit);
+/* Closes the VM, then unmaps its RAM (vm.c says why); the vCPU threads
+ * must have ended. */
+void vm_destroy(struct vm *vm);
 /* Ends the run: the first caller's reason wins.  Safe from any thread. */
 void vm_request_exit(struct vm *vm, enum vm_exit_kind kind, int code);
 /* Exit status minivmm should end with. */
