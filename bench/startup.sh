@@ -15,6 +15,10 @@
 #                  exit port; nothing but VMM start-up and tear-down; once
 #                  more with --no-pit (no in-kernel PIT, whose kernel thread
 #                  KVM starts and stops; QEMU's line is unchanged)
+#   steps          where minivmm's own time goes for the exit guest: the
+#                  step marks -v prints at exit (vmm/profile.h), as the
+#                  time each step took; "exec to start" and "exit" are
+#                  the whole run's time outside main()
 
 # startup_one NAME WANT_STATUS CMD...: runs CMD once, records the seconds
 # under NAME if the exit status is WANT_STATUS.
@@ -64,5 +68,34 @@ bench_startup() {
 		startup_one "start-up: exit guest vs -M pc, qboot" qemu 1 \
 			"${QEMU_PC_QBOOT[@]}" -kernel "$EXIT_ELF"
 	done
+	startup_steps
 	bench_note "start-up: QEMU -M microvm runs the probe up to its PCI scan, finds no card (microvm has no PCI; its virtio is virtio-mmio, which the probe does not drive), prints 'PROBE init FAIL' and exits through isa-debug-exit (status 3); minivmm -net none takes the same path (status 1)."
+}
+
+# startup_steps: minivmm -v on the exit guest, $BENCH_STARTUP_RUNS times;
+# each step of "minivmm: steps (ms since start): start 0.00, options 0.05,
+# ..." becomes a row of the time since the step before it.
+startup_steps() {
+	local n=${BENCH_STARTUP_RUNS:-10} i t0 t1 line
+	for i in $(seq "$n"); do
+		t0=$(bench_now)
+		"$MV" -v -k "$EXIT_ELF" -m 128M -net none </dev/null >"$BENCH_TMP/steps.out" 2>&1
+		t1=$(bench_now)
+		line=$(sed -n 's/^minivmm: steps (ms since start): //p' "$BENCH_TMP/steps.out" | tr -d '\r')
+		[ -n "$line" ] || { bench_note "start-up steps: no steps line from minivmm -v"; return; }
+		awk -v line="$line" -v total="$(( t1 - t0 ))" '
+		BEGIN {
+			n = split(line, parts, ", ")
+			prev = 0
+			for (i = 1; i <= n; i++) {
+				split(parts[i], kv, " ")
+				if (i > 1)
+					printf "start-up steps: %s\tms\tlower\tminivmm\t%.3f\n", kv[1], kv[2] - prev
+				prev = kv[2]
+			}
+			# exec, the loader and the kernel'"'"'s process tear-down: the
+			# whole run less what main() saw.
+			printf "start-up steps: outside main()\tms\tlower\tminivmm\t%.3f\n", total / 1000 - prev
+		}' >>"$BENCH_RAW"
+	done
 }
