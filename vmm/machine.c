@@ -285,10 +285,10 @@ void machine_finish_console(struct machine *m)
 	if (!lost)
 		return;
 	if (e)
-		warn("console: %lu bytes of guest output dropped (stdout: %s)",
+		err("console: %lu bytes of guest output dropped (stdout: %s)",
 		     lost, strerror(e));
 	else
-		warn("console: %lu bytes of guest output dropped (stdout was "
+		err("console: %lu bytes of guest output dropped (stdout was "
 		     "not read fast enough)", lost);
 }
 

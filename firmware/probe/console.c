@@ -4,6 +4,7 @@
  */
 #include "console.h"
 #include "arch.h"
+#include "lib.h"
 
 #define COM1 0x3f8
 #define UART_LSR 5
@@ -35,5 +36,35 @@ void console_write(const char *s)
 		if (*s == '\n')
 			putc_raw('\r');
 		putc_raw(*s);
+	}
+}
+
+/*
+ * A line goes out as one string instruction, so a burst of console output
+ * costs a VM exit or so per line instead of two per byte (LSR poll and
+ * THR write): enough output to fill any host pipe in well under a second,
+ * even nested.  THRE is not polled: the burst is for a UART that takes
+ * bytes as fast as they come (minivmm's), and what a slower one loses
+ * does not matter to the test.
+ */
+void console_flood(unsigned long kib)
+{
+	char line[64];
+
+	for (unsigned long n = 0; n < kib * 1024 / sizeof(line); n++) {
+		unsigned long v = n;
+
+		memcpy(line, "fill 0000000 ", 13);
+		for (int i = 11; i >= 5 && v; i--, v /= 10)
+			line[i] = (char)('0' + v % 10);
+		for (unsigned i = 13; i < sizeof(line) - 1; i++)
+			line[i] = (char)('a' + (i - 13) % 26);
+		line[sizeof(line) - 1] = '\n';
+		const char *p = line;
+		unsigned long cnt = sizeof(line);
+		__asm__ volatile("rep outsb"
+				 : "+S"(p), "+c"(cnt)
+				 : "d"((uint16_t)COM1)
+				 : "memory");
 	}
 }
