@@ -365,10 +365,11 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	free(b);
 }
 
-void virtio_blk_print_stats(const struct virtio_blk *b, FILE *f)
+void virtio_blk_print_stats(struct virtio_blk *b, FILE *f)
 {
 	const struct virtio_blk_stats *s = &b->st;
 
+	virtio_pci_lock(b->vp);
 	fprintf(f, "virtio-blk %.20s: %llu sectors%s, features %#llx%s",
 		b->id, (unsigned long long)b->capacity, b->ro ? " (ro)" : "",
 		(unsigned long long)b->features, log_eol());
@@ -377,4 +378,5 @@ void virtio_blk_print_stats(const struct virtio_blk *b, FILE *f)
 		"bad chains %lu%s", s->reads, s->bytes_read, s->writes,
 		s->bytes_written, s->flushes, s->get_ids, s->syncs, s->ioerr,
 		s->unsupp, s->dropped, s->bad_chains, log_eol());
+	virtio_pci_unlock(b->vp);
 }

@@ -476,9 +476,9 @@ static void notify_fd_ready(void *opaque, short revents)
 	(void)revents;
 	if (read(vp->notify_fd[ctx->q], &cnt, sizeof(cnt)) != sizeof(cnt))
 		return;
-	bus_lock(vp->plat->bus);
+	virtio_pci_lock(vp);
 	queue_notified(vp, ctx->q);
-	bus_unlock(vp->plat->bus);
+	virtio_pci_unlock(vp);
 }
 
 static void notify_unbind(struct virtio_pci *vp)
@@ -634,6 +634,21 @@ static int add_vcap(struct pci_device *dev, uint8_t type, uint32_t off,
 	return pci_add_capability(dev, cap, cap_len);
 }
 
+/*
+ * Recursive: the I/O thread's queue work can come back into the device
+ * (libslirp delivers a reply to a transmitted frame from inside
+ * slirp_input(), straight to the receive path).
+ */
+static void init_lock(pthread_mutex_t *lock)
+{
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+}
+
 struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 				     const struct virtio_pci_info *info,
 				     const struct virtio_dev_ops *ops,
@@ -662,7 +677,9 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 	vp->ops = ops;
 	vp->opaque = opaque;
 	vp->nvectors = info->nqueues + 1;
+	init_lock(&vp->lock);
 	pi.opaque = vp;
+	pi.lock = &vp->lock;
 	vp->pci = pci_add_device(bus, &pi);
 	if (!vp->pci)
 		goto fail;
@@ -705,6 +722,7 @@ fail:
 	if (vp->pci) {
 		vp->pci->ops = NULL;
 		vp->pci->opaque = NULL;
+		vp->pci->lock = &p->bus->lock;
 		if (vp->pci->bar[0].type != PCI_BAR_NONE)
 			bus_move(p->bus, BUS_MMIO, vp, "virtio-pci", 0, 0);
 	}
@@ -721,6 +739,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	bus_move(vp->plat->bus, BUS_MMIO, vp, "virtio-pci", 0, 0);
 	vp->pci->ops = NULL;
 	vp->pci->opaque = NULL;
+	vp->pci->lock = &vp->plat->bus->lock;
 	for (unsigned q = 0; q < VPCI_MAX_QUEUES; q++) {
 		if (vp->notify_fd[q] < 0)
 			continue;
@@ -728,5 +747,16 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 			evloop_unwatch(vp->plat->loop, vp->notify_fd[q]);
 		close(vp->notify_fd[q]);
 	}
+	pthread_mutex_destroy(&vp->lock);
 	free(vp);
+}
+
+void virtio_pci_lock(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->lock);
+}
+
+void virtio_pci_unlock(struct virtio_pci *vp)
+{
+	pthread_mutex_unlock(&vp->lock);
 }

@@ -14,13 +14,18 @@
  *
  * The device model (virtio_net.c) supplies a virtio_dev_ops; the transport
  * owns status, feature negotiation, queue registers, notification and
- * interrupts.  Queue notifications arrive either on an ioeventfd serviced
- * by the I/O thread or, without one, on the vCPU thread through the bus;
- * either way with the bus lock held.
+ * interrupts.  Queue notifications are serviced on the I/O thread (an
+ * ioeventfd, or the same eventfd written by the bus path).
+ *
+ * Each device has a lock of its own (`lock`): its BAR, its config space
+ * and all of its I/O thread work run under it, never under the bus's
+ * shared lock, so a backend or disk that blocks the I/O thread inside
+ * this device holds up only vCPUs touching this device's registers.
  */
 #ifndef MINIVMM_VIRTIO_PCI_H
 #define MINIVMM_VIRTIO_PCI_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,7 +56,7 @@ struct virtio_dev_ops {
 			 unsigned len);
 	void (*cfg_write)(void *opaque, unsigned off, const uint8_t *data,
 			  unsigned len);
-	/* The driver notified queue q (bus lock held). */
+	/* The driver notified queue q (I/O thread, device lock held). */
 	void (*queue_notify)(void *opaque, unsigned q);
 	/* DRIVER_OK was set. */
 	void (*driver_ok)(void *opaque);
@@ -76,6 +81,7 @@ struct virtio_pci_stats {
 };
 
 struct virtio_pci {
+	pthread_mutex_t lock;	/* recursive; see above */
 	struct platform *plat;
 	struct pci_device *pci;
 	struct virtio_pci_info info;
@@ -132,6 +138,9 @@ void virtio_pci_config_irq(struct virtio_pci *vp);
 void virtio_pci_needs_reset(struct virtio_pci *vp);
 
 bool virtio_pci_driver_ok(const struct virtio_pci *vp);
+/* For the device model's own I/O thread entries (a backend's rx ready). */
+void virtio_pci_lock(struct virtio_pci *vp);
+void virtio_pci_unlock(struct virtio_pci *vp);
 static inline struct virtqueue *virtio_pci_vq(struct virtio_pci *vp,
 					      unsigned q)
 {

@@ -286,16 +286,19 @@ void machine_finish_console(struct machine *m)
 		return;
 	if (e)
 		err("console: %lu bytes of guest output dropped (stdout: %s)",
-		     lost, strerror(e));
+		    lost, strerror(e));
 	else
 		err("console: %lu bytes of guest output dropped (stdout was "
-		     "not read fast enough)", lost);
+		    "not read fast enough)", lost);
 }
 
 void machine_print_counters(struct machine *m, FILE *out)
 {
 	struct emu_stats total = { 0 };
 	unsigned long io = 0, mmio = 0, emu = 0;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
 
 	for (unsigned i = 0; i < m->vm->ncpus; i++) {
 		struct vcpu *v = m->vm->vcpu[i];
@@ -308,11 +311,20 @@ void machine_print_counters(struct machine *m, FILE *out)
 	}
 	fprintf(out, "minivmm: exits: io %lu, mmio %lu, emulation fallback %lu%s",
 		io, mmio, emu, log_eol());
-	bus_lock(&m->vm->bus);
-	for (unsigned i = 0; i < m->nnets; i++)
-		virtio_net_print_stats(m->net[i], out);
-	for (unsigned i = 0; i < m->ndisks; i++)
-		virtio_blk_print_stats(m->disk[i], out);
-	bus_unlock(&m->vm->bus);
+	/*
+	 * The devices print under their locks into memory; only then does
+	 * the text go to `out`, which may be a terminal that is not being
+	 * read, so no device lock is held across that write.
+	 */
+	mem = open_memstream(&text, &len);
+	if (mem) {
+		for (unsigned i = 0; i < m->nnets; i++)
+			virtio_net_print_stats(m->net[i], mem);
+		for (unsigned i = 0; i < m->ndisks; i++)
+			virtio_blk_print_stats(m->disk[i], mem);
+		if (fclose(mem) == 0)
+			fwrite(text, 1, len, out);
+		free(text);
+	}
 	emu_stats_print(&total, out);
 }
