@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <linux/pci_regs.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 
@@ -22,7 +24,32 @@ struct dummy {
 	int refuse;
 	int notified[4];
 	int driver_ok, resets;
+	/* Set by a test: which locks another thread finds held during a
+	 * queue notification (EBUSY) or free (0). */
+	pthread_mutex_t *probe_lock[2];
+	int probe_rc[2];
 };
+
+static void *trylock_thread(void *opaque)
+{
+	pthread_mutex_t *m = opaque;
+	int rc = pthread_mutex_trylock(m);
+
+	if (rc == 0)
+		pthread_mutex_unlock(m);
+	return (void *)(intptr_t)rc;
+}
+
+/* What another thread (a vCPU) would find: EBUSY if m is held. */
+static int held_elsewhere(pthread_mutex_t *m)
+{
+	pthread_t t;
+	void *rc = NULL;
+
+	pthread_create(&t, NULL, trylock_thread, m);
+	pthread_join(t, &rc);
+	return (int)(intptr_t)rc;
+}
 
 static int d_set_features(void *o, uint64_t f)
 {
@@ -41,7 +68,12 @@ static void d_cfg_read(void *o, unsigned off, uint8_t *data, unsigned len)
 
 static void d_notify(void *o, unsigned q)
 {
-	((struct dummy *)o)->notified[q]++;
+	struct dummy *d = o;
+
+	d->notified[q]++;
+	for (int i = 0; i < 2; i++)
+		if (d->probe_lock[i])
+			d->probe_rc[i] = held_elsewhere(d->probe_lock[i]);
 }
 
 static void d_driver_ok(void *o)
@@ -348,6 +380,30 @@ TEST(notify_through_the_bus_is_served_by_the_event_loop)
 	CHECK_EQ(e->vp->stats.notifies[2], 1);
 	evloop_run_once(&e->loop, 0);		/* once per write */
 	CHECK_EQ(e->d.notified[2], 1);
+	env_free(e);
+}
+
+/*
+ * The I/O thread's queue work (which may block on a disk or a socket) runs
+ * under the device's own lock, and the shared lock of the small chips
+ * (UART, RTC) stays free: a vCPU at the console does not wait for it.
+ */
+TEST(queue_work_holds_the_device_lock_not_the_shared_one)
+{
+	struct env *e = env_new_loop(true, -ENOSYS);
+	struct fake_vq q;
+
+	negotiate(e, 1ull << VIRTIO_F_VERSION_1);
+	setup_queue(e, 0, &q);
+	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
+	e->d.probe_lock[0] = &e->vp->lock;
+	e->d.probe_lock[1] = &e->g->bus.lock;
+	e->d.probe_rc[0] = e->d.probe_rc[1] = -1;
+	wr(e, 0x3000, 2, 0);
+	evloop_run_once(&e->loop, 0);
+	CHECK_EQ(e->d.notified[0], 1);
+	CHECK_EQ(e->d.probe_rc[0], EBUSY);
+	CHECK_EQ(e->d.probe_rc[1], 0);
 	env_free(e);
 }
 
