@@ -175,6 +175,18 @@ static void status_write(struct virtio_pci *vp, uint8_t v)
 {
 	uint8_t add;
 
+	/*
+	 * A reset while the device's queue work is in a blocking call with
+	 * the lock let go (virtio_pci_io_begin) is held back until that call
+	 * returns: status reads non-zero until then, which 4.1.4.3.2 tells
+	 * the driver to wait for, so the vCPU never waits on the disk.
+	 */
+	if (vp->reset_held)
+		return;
+	if (v == 0 && vp->io_busy) {
+		vp->reset_held = true;
+		return;
+	}
 	if (v == 0) {
 		device_reset(vp);
 		return;
@@ -372,6 +384,11 @@ static void queue_notified(struct virtio_pci *vp, unsigned q)
 	if (q >= vp->info.nqueues)
 		return;
 	vp->stats.notifies[q]++;
+	/* A notify the bus delivered here (no eventfd) while the queue work
+	 * is in a blocking call: that work pops until the ring is empty, so
+	 * it takes the new chains when it comes back. */
+	if (vp->io_busy)
+		return;
 	/* 2.1.2 / 3.1.1: nothing is consumed before DRIVER_OK. */
 	if (virtio_pci_driver_ok(vp) && vp->vq[q].enabled)
 		vp->ops->queue_notify(vp->opaque, q);
@@ -749,6 +766,23 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	}
 	pthread_mutex_destroy(&vp->lock);
 	free(vp);
+}
+
+void virtio_pci_io_begin(struct virtio_pci *vp)
+{
+	vp->io_busy = true;
+	pthread_mutex_unlock(&vp->lock);
+}
+
+bool virtio_pci_io_end(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->lock);
+	vp->io_busy = false;
+	if (!vp->reset_held)
+		return true;
+	vp->reset_held = false;
+	device_reset(vp);
+	return false;
 }
 
 void virtio_pci_lock(struct virtio_pci *vp)

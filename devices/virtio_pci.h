@@ -19,8 +19,9 @@
  *
  * Each device has a lock of its own (`lock`): its BAR, its config space
  * and all of its I/O thread work run under it, never under the bus's
- * shared lock, so a backend or disk that blocks the I/O thread inside
- * this device holds up only vCPUs touching this device's registers.
+ * shared lock.  Around a blocking call (virtio-blk's disk I/O) the queue
+ * work lets even this lock go (virtio_pci_io_begin), so no vCPU waits on
+ * a disk.
  */
 #ifndef MINIVMM_VIRTIO_PCI_H
 #define MINIVMM_VIRTIO_PCI_H
@@ -117,6 +118,10 @@ struct virtio_pci {
 	bool notify_bound;
 	uint64_t notify_base;	/* guest address notifications are bound at */
 
+	/* A blocking call in the queue work, lock let go (io_begin/end). */
+	bool io_busy;
+	bool reset_held;	/* the driver reset meanwhile: done at io_end */
+
 	struct virtio_pci_stats stats;
 };
 
@@ -138,6 +143,18 @@ void virtio_pci_config_irq(struct virtio_pci *vp);
 void virtio_pci_needs_reset(struct virtio_pci *vp);
 
 bool virtio_pci_driver_ok(const struct virtio_pci *vp);
+/*
+ * Around a blocking system call in a queue handler (a disk read, a sync):
+ * io_begin lets the device's lock go, so a vCPU touching this device's
+ * registers meanwhile does not wait for the disk; io_end takes it back.
+ * Only the queue handler's own state (its chain, its iovecs) may be used
+ * in between.  A reset the driver asked for meanwhile was held back and is
+ * done in io_end, which then returns false: the caller drops the request
+ * (nothing pushed, no interrupt; the queues are new).  Call with the lock
+ * held once, as queue handlers are.
+ */
+void virtio_pci_io_begin(struct virtio_pci *vp);
+bool virtio_pci_io_end(struct virtio_pci *vp);
 /* For the device model's own I/O thread entries (a backend's rx ready). */
 void virtio_pci_lock(struct virtio_pci *vp);
 void virtio_pci_unlock(struct virtio_pci *vp);

@@ -28,6 +28,9 @@ struct dummy {
 	 * queue notification (EBUSY) or free (0). */
 	pthread_mutex_t *probe_lock[2];
 	int probe_rc[2];
+	/* Set by a test: runs inside the queue handler. */
+	void (*during)(void *ctx);
+	void *ctx;
 };
 
 static void *trylock_thread(void *opaque)
@@ -74,6 +77,8 @@ static void d_notify(void *o, unsigned q)
 	for (int i = 0; i < 2; i++)
 		if (d->probe_lock[i])
 			d->probe_rc[i] = held_elsewhere(d->probe_lock[i]);
+	if (d->during)
+		d->during(d->ctx);
 }
 
 static void d_driver_ok(void *o)
@@ -404,6 +409,70 @@ TEST(queue_work_holds_the_device_lock_not_the_shared_one)
 	CHECK_EQ(e->d.notified[0], 1);
 	CHECK_EQ(e->d.probe_rc[0], EBUSY);
 	CHECK_EQ(e->d.probe_rc[1], 0);
+	env_free(e);
+}
+
+struct slow_disk {
+	struct env *e;
+	uint64_t status_seen;	/* by the "vCPU" after it wrote 0 */
+	bool io_end;		/* what virtio_pci_io_end() said */
+	int resets_during;	/* the device model's resets before io_end */
+};
+
+static void *vcpu_resets(void *opaque)
+{
+	struct slow_disk *s = opaque;
+
+	wr(s->e, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	s->status_seen = rd(s->e, VIRTIO_PCI_COMMON_STATUS, 1);
+	return NULL;
+}
+
+/* The queue handler's blocking call: a vCPU resets the device meanwhile. */
+static void slow_disk_read(void *ctx)
+{
+	struct slow_disk *s = ctx;
+	pthread_t t;
+
+	virtio_pci_io_begin(s->e->vp);
+	pthread_create(&t, NULL, vcpu_resets, s);
+	pthread_join(t, NULL);		/* would hang if the lock were held */
+	s->resets_during = s->e->d.resets;
+	s->io_end = virtio_pci_io_end(s->e->vp);
+}
+
+/*
+ * A device's blocking call (virtio-blk's disk read) leaves its registers to
+ * the vCPUs: a reset written meanwhile does not wait for the disk; it is
+ * held back (status still reads non-zero, as 4.1.4.3.2 has drivers wait
+ * for) and done when the call returns, and the handler is told to drop
+ * its request.
+ */
+TEST(reset_during_a_blocking_call_is_held_back_not_waited_for)
+{
+	struct env *e = env_new_loop(true, -ENOSYS);
+	struct fake_vq q;
+	struct slow_disk s = { .e = e };
+
+	negotiate(e, 1ull << VIRTIO_F_VERSION_1);
+	setup_queue(e, 0, &q);
+	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
+	e->d.during = slow_disk_read;
+	e->d.ctx = &s;
+	int resets = e->d.resets;
+	wr(e, 0x3000, 2, 0);
+	evloop_run_once(&e->loop, 0);
+	CHECK_EQ(e->d.notified[0], 1);
+	CHECK_EQ(s.status_seen, 0x0f);		/* not yet reset */
+	CHECK_EQ(s.resets_during, resets);
+	CHECK(!s.io_end);			/* drop the request */
+	CHECK_EQ(e->d.resets, resets + 1);	/* done at io_end */
+	CHECK_EQ(rd(e, VIRTIO_PCI_COMMON_STATUS, 1), 0);
+	/* Without a blocking call in the way, io_end has nothing to say. */
+	virtio_pci_lock(e->vp);
+	virtio_pci_io_begin(e->vp);
+	CHECK(virtio_pci_io_end(e->vp));
+	virtio_pci_unlock(e->vp);
 	env_free(e);
 }
 
