@@ -197,6 +197,20 @@ static void setup_queue(struct env *e, unsigned q, struct fake_vq *fq)
 	wr(e, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
 }
 
+/*
+ * A device with an event loop whose notify bindings fail (notifies come
+ * through the bus), VERSION_1 negotiated, queue `queue` up, DRIVER_OK.
+ */
+static struct env *env_driver_ok(unsigned queue, struct fake_vq *fq)
+{
+	struct env *e = env_new_loop(true, -ENOSYS);
+
+	negotiate(e, 1ull << VIRTIO_F_VERSION_1);
+	setup_queue(e, queue, fq);
+	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
+	return e;
+}
+
 TEST(identity_is_a_modern_virtio_net_function)
 {
 	struct env *e = env_new(false);
@@ -372,12 +386,9 @@ TEST(notify_reaches_device_only_after_driver_ok)
  */
 TEST(notify_through_the_bus_is_served_by_the_event_loop)
 {
-	struct env *e = env_new_loop(true, -ENOSYS);
 	struct fake_vq q;
+	struct env *e = env_driver_ok(2, &q);
 
-	negotiate(e, 1ull << VIRTIO_F_VERSION_1);
-	setup_queue(e, 2, &q);
-	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
 	wr(e, 0x3000 + 4 * 2, 2, 2);		/* the "vCPU" writes */
 	CHECK_EQ(e->d.notified[2], 0);		/* not on this thread */
 	evloop_run_once(&e->loop, 0);		/* the I/O thread's turn */
@@ -395,12 +406,9 @@ TEST(notify_through_the_bus_is_served_by_the_event_loop)
  */
 TEST(queue_work_holds_the_device_lock_not_the_shared_one)
 {
-	struct env *e = env_new_loop(true, -ENOSYS);
 	struct fake_vq q;
+	struct env *e = env_driver_ok(0, &q);
 
-	negotiate(e, 1ull << VIRTIO_F_VERSION_1);
-	setup_queue(e, 0, &q);
-	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
 	e->d.probe_lock[0] = &e->vp->lock;
 	e->d.probe_lock[1] = &e->g->bus.lock;
 	e->d.probe_rc[0] = e->d.probe_rc[1] = -1;
@@ -450,13 +458,10 @@ static void slow_disk_read(void *ctx)
  */
 TEST(reset_during_a_blocking_call_is_held_back_not_waited_for)
 {
-	struct env *e = env_new_loop(true, -ENOSYS);
 	struct fake_vq q;
+	struct env *e = env_driver_ok(0, &q);
 	struct slow_disk s = { .e = e };
 
-	negotiate(e, 1ull << VIRTIO_F_VERSION_1);
-	setup_queue(e, 0, &q);
-	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
 	e->d.during = slow_disk_read;
 	e->d.ctx = &s;
 	int resets = e->d.resets;
