@@ -7,8 +7,8 @@
 void console_init(void);
 void console_write(const char *s);
 /*
- * Writes kib KiB of filler lines ("fill <n> abc...\n", 64 bytes each),
- * one `rep outsb` per line: the console-stall test's burst of output.
+ * Writes kib KiB of filler lines ("fill <n> abc...\n", 64 bytes each) as
+ * fast as it can: the console-stall test's burst of output.
  */
 void console_flood(unsigned long kib);
 
