@@ -10,11 +10,11 @@
  *     It is never held while a handler runs.
  *   - each range names the lock its handler runs under: the device's own
  *     (bus_register_locked: the virtio devices, whose I/O thread work may
- *     block on a disk or a socket) or, by default, the bus's shared device
- *     lock, for the small chips whose handlers never make a blocking
- *     system call (UART, RTC, i8042, ...).  Code outside a vCPU thread
- *     that touches such a chip's state takes the shared lock with
- *     bus_lock()/bus_unlock(), so a device never sees two callers at once.
+ *     block on a disk) or, by default, "the bus lock": one recursive lock
+ *     the small chips share (UART, RTC, i8042, ...), whose handlers make
+ *     no blocking system call.  Code outside a vCPU thread that touches
+ *     such a chip's state takes it with bus_lock()/bus_unlock(), so a
+ *     device never sees two callers at once.
  */
 #ifndef MINIVMM_BUS_H
 #define MINIVMM_BUS_H
@@ -45,7 +45,7 @@ struct bus_range {
 
 struct bus {
 	pthread_mutex_t table_lock;	/* range[], nranges, unclaimed */
-	pthread_mutex_t lock;		/* the shared device lock (recursive) */
+	pthread_mutex_t lock;		/* the bus lock, shared (recursive) */
 	struct bus_range range[BUS_MAX_RANGES];
 	unsigned nranges;
 	unsigned long unclaimed;	/* accesses no device answered */
@@ -70,7 +70,7 @@ int bus_move(struct bus *bus, enum bus_space space, void *opaque,
 bool bus_access(struct bus *bus, enum bus_space space, uint64_t addr,
 		uint8_t *data, uint32_t len, bool is_write);
 
-/* The shared device lock, for chips without a lock of their own. */
+/* The bus lock, shared by the chips without a lock of their own. */
 void bus_lock(struct bus *bus);
 void bus_unlock(struct bus *bus);
 

@@ -70,7 +70,7 @@ struct pci_device_info {
 	const struct pci_device_ops *ops;
 	void *opaque;
 	/*
-	 * The device's own lock, or NULL for the bus's shared device lock
+	 * The device's own lock, or NULL for the bus lock the small chips share
 	 * (devices/bus.h).  Its BARs, its config space and the hooks above
 	 * run under it.
 	 */
