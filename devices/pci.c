@@ -424,8 +424,10 @@ int pci_set_rom(struct pci_device *dev, const uint8_t *image, uint64_t len)
 		return -EINVAL;
 	while (size < len)
 		size <<= 1;
-	if (bus_register_locked(dev->bus->plat->bus, BUS_MMIO, 0, 0, rom_access,
-				dev, "pci-rom", dev->lock) < 0)
+	/* The image never changes: reads need only the bus lock, which
+	 * outlives the device's own. */
+	if (bus_register(dev->bus->plat->bus, BUS_MMIO, 0, 0, rom_access, dev,
+			 "pci-rom") < 0)
 		return -EBUSY;
 	dev->rom = image;
 	dev->rom_len = len;
