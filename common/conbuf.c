@@ -109,13 +109,14 @@ static void *writer(void *opaque)
 
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
-		size_t head = c->head, run;
+		size_t head, run;
 		ssize_t n;
 
 		while (!c->count && !c->stop)
 			pthread_cond_wait(&c->more, &c->lock);
 		if (!c->count)
 			break;
+		head = c->head;
 		run = c->cap - head < c->count ? c->cap - head : c->count;
 		if (run > CONBUF_CHUNK)
 			run = CONBUF_CHUNK;
