@@ -9,6 +9,7 @@
 int evloop_init(struct evloop *loop)
 {
 	memset(loop, 0, sizeof(*loop));
+	atomic_init(&loop->stopping, false);
 	loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	return loop->wake_fd < 0 ? -1 : 0;
 }
@@ -117,7 +118,7 @@ void evloop_run_once(struct evloop *loop, int timeout_ms)
 
 void evloop_run(struct evloop *loop)
 {
-	while (!loop->stopping)
+	while (!atomic_load(&loop->stopping))
 		evloop_run_once(loop, -1);
 }
 
@@ -130,8 +131,12 @@ void evloop_wake(struct evloop *loop)
 	}
 }
 
+/*
+ * Any thread (a vCPU that saw the guest power off): the store is atomic and
+ * ordered before the wake-up, so the loop sees it when poll() returns.
+ */
 void evloop_stop(struct evloop *loop)
 {
-	loop->stopping = true;
+	atomic_store(&loop->stopping, true);
 	evloop_wake(loop);
 }

@@ -17,6 +17,7 @@
 #define MINIVMM_EVLOOP_H
 
 #include <poll.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 
 struct evloop;
@@ -48,7 +49,7 @@ struct evloop {
 	struct pollfd pfd[EV_MAX_POLL];
 	unsigned npfd;
 	int wake_fd;		/* eventfd: wakes poll() from another thread */
-	volatile bool stopping;
+	atomic_bool stopping;	/* evloop_stop() from any thread */
 };
 
 int evloop_init(struct evloop *loop);

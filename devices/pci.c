@@ -65,6 +65,7 @@ static void init_header(struct pci_device *dev,
 	dev->gsi = info->gsi;
 	dev->ops = info->ops;
 	dev->opaque = info->opaque;
+	dev->lock = info->lock;
 	for (int i = 0; i < PCI_NUM_BARS; i++)
 		dev->bar[i].mapped = NOT_MAPPED;
 	dev->rom_mapped = NOT_MAPPED;
@@ -127,14 +128,16 @@ struct pci_bus *pci_create(struct platform *p, uint64_t mmio_base,
 	bus->mmio_size = mmio_size;
 	bus->pio_base = bus->pio_next = pio_base;
 	bus->pio_size = pio_size;
+	pthread_mutex_init(&bus->lock, NULL);
 	init_header(&bus->host, &host);
+	bus->host.lock = &p->bus->lock;
 	bus->host.bus = bus;
 	bus->host.slot = 0;
 	bus->slot[0] = &bus->host;
-	if (bus_register(p->bus, BUS_PIO, 0xcf8, 1, cf8_access, bus,
-			 "pci-addr") < 0 ||
-	    bus_register(p->bus, BUS_PIO, 0xcfc, 4, cfc_access, bus,
-			 "pci-data") < 0) {
+	if (bus_register_locked(p->bus, BUS_PIO, 0xcf8, 1, cf8_access, bus,
+				"pci-addr", &bus->lock) < 0 ||
+	    bus_register_locked(p->bus, BUS_PIO, 0xcfc, 4, cfc_access, bus,
+				"pci-data", &bus->lock) < 0) {
 		free(bus);
 		return NULL;
 	}
@@ -170,6 +173,8 @@ struct pci_device *pci_add_device(struct pci_bus *bus,
 		if (!dev)
 			return NULL;
 		init_header(dev, info);
+		if (!dev->lock)
+			dev->lock = &bus->plat->bus->lock;
 		dev->bus = bus;
 		dev->slot = s;
 		pci_cfg_put(dev, PCI_INTERRUPT_PIN, 1, 1);	/* INTA */
@@ -240,8 +245,8 @@ int pci_add_bar(struct pci_device *dev, int index, enum pci_bar_type type,
 			return -ENOSPC;
 		bus->mmio_next = addr + size;
 	}
-	if (bus_register(bus->plat->bus, space, addr, size, fn, opaque,
-			 name) < 0)
+	if (bus_register_locked(bus->plat->bus, space, addr, size, fn, opaque,
+				name, dev->lock) < 0)
 		return -EBUSY;
 	b = &dev->bar[index];
 	*b = (struct pci_bar){ type, size, addr, addr, fn, opaque, name };
@@ -419,6 +424,8 @@ int pci_set_rom(struct pci_device *dev, const uint8_t *image, uint64_t len)
 		return -EINVAL;
 	while (size < len)
 		size <<= 1;
+	/* The image never changes: reads need only the bus lock, which
+	 * outlives the device's own. */
 	if (bus_register(dev->bus->plat->bus, BUS_MMIO, 0, 0, rom_access, dev,
 			 "pci-rom") < 0)
 		return -EBUSY;
@@ -446,17 +453,11 @@ static void line_moved(struct pci_device *dev)
 	dev->gsi = line;
 }
 
-void pci_cfg_access(struct pci_bus *bus, unsigned slot, unsigned off,
-		    uint8_t *data, unsigned len, bool is_write)
+static void cfg_access_locked(struct pci_device *dev, unsigned off,
+			      uint8_t *data, unsigned len, bool is_write)
 {
-	struct pci_device *dev = slot < PCI_SLOTS ? bus->slot[slot] : NULL;
 	bool bars = false, cmd = false, rom = false, line = false;
 
-	if (!dev) {
-		if (!is_write)
-			memset(data, 0xff, len);
-		return;
-	}
 	if (!is_write) {
 		if (dev->ops && dev->ops->cfg_read && off + len > 0x40)
 			dev->ops->cfg_read(dev, off, len);
@@ -490,12 +491,31 @@ void pci_cfg_access(struct pci_bus *bus, unsigned slot, unsigned off,
 		bars_remap(dev);
 	if (cmd)
 		rom_remap(dev);
-	if (line && bus->gsi_follows_line && dev != &bus->host)
+	if (line && dev->bus->gsi_follows_line && dev != &dev->bus->host)
 		line_moved(dev);
 	if (cmd)
 		irq_update(dev);
 	if (dev->ops && dev->ops->cfg_write && off + len > 0x40)
 		dev->ops->cfg_write(dev, off, len);
+}
+
+/*
+ * Under the device's lock: the I/O thread reads the same config bytes
+ * (MSI-X enable, INTx disable) and drives INTx under it.
+ */
+void pci_cfg_access(struct pci_bus *bus, unsigned slot, unsigned off,
+		    uint8_t *data, unsigned len, bool is_write)
+{
+	struct pci_device *dev = slot < PCI_SLOTS ? bus->slot[slot] : NULL;
+
+	if (!dev) {
+		if (!is_write)
+			memset(data, 0xff, len);
+		return;
+	}
+	pthread_mutex_lock(dev->lock);
+	cfg_access_locked(dev, off, data, len, is_write);
+	pthread_mutex_unlock(dev->lock);
 }
 
 void pci_for_each_device(struct pci_bus *bus,

@@ -16,6 +16,7 @@
 #ifndef MINIVMM_PCI_H
 #define MINIVMM_PCI_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -68,6 +69,12 @@ struct pci_device_info {
 	unsigned gsi;		/* INTA is routed here */
 	const struct pci_device_ops *ops;
 	void *opaque;
+	/*
+	 * The device's own lock, or NULL for the bus lock the small chips share
+	 * (devices/bus.h).  Its BARs, its config space and the hooks above
+	 * run under it.
+	 */
+	pthread_mutex_t *lock;
 };
 
 struct pci_bus;
@@ -85,6 +92,7 @@ struct pci_device {
 	uint8_t last_cap;	/* offset of the last capability, 0 if none */
 	const struct pci_device_ops *ops;
 	void *opaque;
+	pthread_mutex_t *lock;	/* never NULL: the device's or the shared one */
 	/* Expansion ROM (pci_set_rom); rom_size 0 = none. */
 	const uint8_t *rom;
 	uint64_t rom_len, rom_size;	/* image bytes; BAR size (power of 2) */
@@ -93,6 +101,9 @@ struct pci_device {
 
 struct pci_bus {
 	struct platform *plat;
+	/* 0xcf8/0xcfc run under it: the latch and the slot table.  Each
+	 * device's config space is then reached under that device's lock. */
+	pthread_mutex_t lock;
 	uint32_t cf8;		/* the CONFIG_ADDRESS latch */
 	uint64_t mmio_base, mmio_size, mmio_next;
 	uint32_t pio_base, pio_size, pio_next;

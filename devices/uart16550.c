@@ -7,14 +7,12 @@
  */
 #include "devices/uart16550.h"
 
-#include <errno.h>
 #include <linux/serial_reg.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "common/log.h"
+#include "common/conbuf.h"
 
 #define UART_NPORTS	8
 #define UART_FIFO_SIZE	16
@@ -34,7 +32,7 @@ struct uart16550 {
 	struct bus *bus;
 	struct irq_sink irq;
 	unsigned gsi;
-	int out_fd;
+	struct conbuf *out;
 	uint16_t base;
 
 	uint8_t ier, lcr, mcr, lsr, msr, scr, dll, dlm;
@@ -164,18 +162,12 @@ static void set_modem_inputs(struct uart16550 *u, uint8_t now)
 	u->msr = now | (u->msr & UART_MSR_ANY_DELTA) | delta;
 }
 
+/* Runs on a vCPU: the byte is queued, never written here (conbuf.h). */
 static void emit_byte(struct uart16550 *u, uint8_t b)
 {
-	ssize_t n;
-
 	u->stats.tx_bytes++;
-	if (u->out_fd < 0)
-		return;
-	do
-		n = write(u->out_fd, &b, 1);
-	while (n < 0 && errno == EINTR);
-	if (n != 1)
-		u->stats.tx_errors++;
+	if (u->out)
+		conbuf_put(u->out, &b, 1);
 }
 
 /* A byte written to THR leaves at once: out to the host, or in loopback
@@ -353,7 +345,7 @@ static void uart_io(void *opaque, uint64_t offset, uint8_t *data,
 }
 
 struct uart16550 *uart_create(struct bus *bus, uint16_t base, unsigned gsi,
-			      const struct irq_sink *irq, int out_fd)
+			      const struct irq_sink *irq, struct conbuf *out)
 {
 	struct uart16550 *u = calloc(1, sizeof(*u));
 
@@ -364,7 +356,7 @@ struct uart16550 *uart_create(struct bus *bus, uint16_t base, unsigned gsi,
 	u->gsi = gsi;
 	if (irq)
 		u->irq = *irq;
-	u->out_fd = out_fd;
+	u->out = out;
 	/* Power-on state (datasheet table 5): LSR = THRE | TEMT, IIR = no
 	 * interrupt, FIFOs off; divisor 1 = 115200 baud, 8N1. */
 	u->lsr = UART_LSR_THRE | UART_LSR_TEMT;

@@ -6,7 +6,9 @@
  * 16-byte receive FIFO with trigger levels, loopback mode (Linux's
  * autoconfig probes it), and interrupt identification in the datasheet's
  * priority order.  Transmission takes no time: a byte written to THR is
- * written to out_fd at once, so THRE and TEMT always read as set.
+ * queued on the console buffer at once (common/conbuf.h: never a write()
+ * on the vCPU, and dropped if the reader fell behind), so THRE and TEMT
+ * always read as set.
  *
  * Input typed on the host goes through uart_receive(), which queues it on
  * the host side (so pasted text is not lost) and feeds the guest-visible
@@ -22,24 +24,25 @@
 #include "devices/irq.h"
 
 struct uart16550;
+struct conbuf;
 
 /* Bytes of host input held back while the guest's 16-byte FIFO is full. */
 #define UART_HOST_QUEUE 4096
 
 struct uart_stats {
 	unsigned long tx_bytes;		/* bytes the guest sent */
-	unsigned long tx_errors;	/* bytes write(out_fd) failed to take */
 	unsigned long rx_bytes;		/* bytes the guest read */
 	unsigned long rx_dropped;	/* host input lost: host queue full */
 };
 
 /*
  * Creates the UART and registers its 8 ports at `base` on `bus`.  `irq` is
- * copied; the interrupt goes to `gsi`.  Output goes to out_fd (-1: discard).
+ * copied; the interrupt goes to `gsi`.  Output goes to `out` (NULL:
+ * discard), which the caller drains and outlives the UART.
  * Returns NULL on allocation failure or if the ports are taken.
  */
 struct uart16550 *uart_create(struct bus *bus, uint16_t base, unsigned gsi,
-			      const struct irq_sink *irq, int out_fd);
+			      const struct irq_sink *irq, struct conbuf *out);
 void uart_destroy(struct uart16550 *u);
 
 /*

@@ -43,6 +43,7 @@ struct virtio_blk {
 	struct vq_chain chain;
 	struct iovec data[VQ_MAX_IOV];
 	struct virtio_blk_stats st;
+	bool abandoned;		/* reset during a blocking call: drop it */
 };
 
 unsigned virtio_blk_pci_slot(const struct virtio_blk *b)
@@ -155,10 +156,34 @@ static int xfer(struct virtio_blk *b, bool write, struct iovec *iov,
 	return 0;
 }
 
+/*
+ * The disk may take its time (a slow or remote file, a full page cache):
+ * the device's lock is let go meanwhile, so a vCPU reading this device's
+ * registers never waits for it.  Only b->fd and the request's own iovecs
+ * are used in between.
+ */
+static int disk_xfer(struct virtio_blk *b, bool write, struct iovec *iov,
+		     unsigned n, off_t off)
+{
+	int r;
+
+	virtio_pci_io_begin(b->vp);
+	r = xfer(b, write, iov, n, off);
+	if (!virtio_pci_io_end(b->vp))
+		b->abandoned = true;
+	return r;
+}
+
 static int sync_disk(struct virtio_blk *b)
 {
+	int r;
+
 	b->st.syncs++;
-	return fdatasync(b->fd) < 0 ? -errno : 0;
+	virtio_pci_io_begin(b->vp);
+	r = fdatasync(b->fd) < 0 ? -errno : 0;
+	if (!virtio_pci_io_end(b->vp))
+		b->abandoned = true;
+	return r;
 }
 
 /*
@@ -189,8 +214,8 @@ static uint8_t do_request(struct virtio_blk *b, const struct vq_chain *c,
 		}
 		if (type == VIRTIO_BLK_T_IN) {
 			b->st.reads++;
-			if (xfer(b, false, b->data, nin,
-				 (off_t)(sector * VBLK_SECTOR)) < 0)
+			if (disk_xfer(b, false, b->data, nin,
+				      (off_t)(sector * VBLK_SECTOR)) < 0)
 				return VIRTIO_BLK_S_IOERR;
 			b->st.bytes_read += len;
 			*written = (uint32_t)len;
@@ -201,7 +226,8 @@ static uint8_t do_request(struct virtio_blk *b, const struct vq_chain *c,
 			return VIRTIO_BLK_S_IOERR;
 		b->st.writes++;
 		n = split_out(b, c);
-		if (xfer(b, true, b->data, n, (off_t)(sector * VBLK_SECTOR)) < 0)
+		if (disk_xfer(b, true, b->data, n,
+			      (off_t)(sector * VBLK_SECTOR)) < 0)
 			return VIRTIO_BLK_S_IOERR;
 		b->st.bytes_written += len;
 		/* Without FLUSH negotiated the device is write-through (5.2.6.2). */
@@ -252,6 +278,8 @@ static int64_t handle_chain(struct virtio_blk *b, const struct vq_chain *c)
 	sector = le64toh(sector);
 	nin = split_in(b, c, &status);
 	s = do_request(b, c, type, sector, nin, c->in_len - 1, &written);
+	if (b->abandoned)
+		return 0;	/* the device was reset: nothing is reported */
 	if (s == VIRTIO_BLK_S_IOERR)
 		b->st.ioerr++;
 	*status = s;
@@ -284,6 +312,11 @@ static void vblk_queue_notify(void *opaque, unsigned q)
 				continue;
 			}
 			len = handle_chain(b, &b->chain);
+			if (b->abandoned) {
+				/* Reset meanwhile: the queue is a new one. */
+				b->abandoned = false;
+				return;
+			}
 			if (len < 0)
 				b->st.dropped++;
 			vq_push(vq, b->chain.head, len < 0 ? 0 : (uint32_t)len);
@@ -365,10 +398,11 @@ void virtio_blk_destroy(struct virtio_blk *b)
 	free(b);
 }
 
-void virtio_blk_print_stats(const struct virtio_blk *b, FILE *f)
+void virtio_blk_print_stats(struct virtio_blk *b, FILE *f)
 {
 	const struct virtio_blk_stats *s = &b->st;
 
+	virtio_pci_lock(b->vp);
 	fprintf(f, "virtio-blk %.20s: %llu sectors%s, features %#llx%s",
 		b->id, (unsigned long long)b->capacity, b->ro ? " (ro)" : "",
 		(unsigned long long)b->features, log_eol());
@@ -377,4 +411,5 @@ void virtio_blk_print_stats(const struct virtio_blk *b, FILE *f)
 		"bad chains %lu%s", s->reads, s->bytes_read, s->writes,
 		s->bytes_written, s->flushes, s->get_ids, s->syncs, s->ioerr,
 		s->unsupp, s->dropped, s->bad_chains, log_eol());
+	virtio_pci_unlock(b->vp);
 }

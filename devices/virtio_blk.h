@@ -48,6 +48,7 @@ void virtio_blk_destroy(struct virtio_blk *b);
 unsigned virtio_blk_pci_slot(const struct virtio_blk *b);
 uint64_t virtio_blk_capacity(const struct virtio_blk *b);	/* sectors */
 const struct virtio_blk_stats *virtio_blk_stats(const struct virtio_blk *b);
-void virtio_blk_print_stats(const struct virtio_blk *b, FILE *f);
+/* The counters, under the device's lock (as virtio_net_print_stats). */
+void virtio_blk_print_stats(struct virtio_blk *b, FILE *f);
 
 #endif

@@ -280,14 +280,14 @@ void vnet_capture_iov(struct virtio_net *n, const struct iovec *iov,
 	net_pcap_write_completed(n->pcap, flat, len);
 }
 
-/* The backend has frames (I/O thread): take the bus lock like a vCPU. */
+/* The backend has frames (I/O thread): the device's lock, as its BAR. */
 static void vnet_backend_rx_ready(void *opaque)
 {
 	struct virtio_net *n = opaque;
 
-	bus_lock(n->plat->bus);
+	virtio_pci_lock(n->vp);
 	vnet_rx_ready(n);
-	bus_unlock(n->plat->bus);
+	virtio_pci_unlock(n->vp);
 }
 
 struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
@@ -361,6 +361,7 @@ void virtio_net_print_stats(struct virtio_net *n, FILE *f)
 	const struct virtio_net_stats *s = &n->st;
 	const struct virtio_pci_stats *t = &n->vp->stats;
 
+	virtio_pci_lock(n->vp);
 	fprintf(f, "virtio-net %02x:%02x:%02x:%02x:%02x:%02x (%s) features "
 		"%#llx%s", n->mac[0], n->mac[1], n->mac[2], n->mac[3],
 		n->mac[4], n->mac[5], n->be->name ? n->be->name : "?",
@@ -379,4 +380,5 @@ void virtio_net_print_stats(struct virtio_net *n, FILE *f)
 		s->tx_kicks, s->rx_kicks, s->ctrl_kicks, s->interrupts,
 		t->irqs_msix, t->irqs_intx, t->irqs_masked, s->ctrl_ok,
 		s->ctrl_err, log_eol());
+	virtio_pci_unlock(n->vp);
 }

@@ -47,7 +47,11 @@ struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 				     unsigned gsi);
 void virtio_net_destroy(struct virtio_net *n);
 
-/* Prints the counters (packets, bytes, drops by reason, kicks, irqs). */
+/*
+ * Prints the counters (packets, bytes, drops by reason, kicks, irqs), under
+ * the device's lock: give it a memory stream, not a descriptor that may
+ * block (machine_print_counters).
+ */
 void virtio_net_print_stats(struct virtio_net *n, FILE *f);
 
 /* The PCI slot the device sits in (for MP table / ACPI entries). */

@@ -175,6 +175,18 @@ static void status_write(struct virtio_pci *vp, uint8_t v)
 {
 	uint8_t add;
 
+	/*
+	 * A reset while the device's queue work is in a blocking call with
+	 * the lock let go (virtio_pci_io_begin) is held back until that call
+	 * returns: status reads non-zero until then, which 4.1.4.3.2 tells
+	 * the driver to wait for, so the vCPU never waits on the disk.
+	 */
+	if (vp->reset_held)
+		return;
+	if (v == 0 && vp->io_busy) {
+		vp->reset_held = true;
+		return;
+	}
 	if (v == 0) {
 		device_reset(vp);
 		return;
@@ -372,6 +384,11 @@ static void queue_notified(struct virtio_pci *vp, unsigned q)
 	if (q >= vp->info.nqueues)
 		return;
 	vp->stats.notifies[q]++;
+	/* A notify the bus delivered here (no eventfd) while the queue work
+	 * is in a blocking call: that work pops until the ring is empty, so
+	 * it takes the new chains when it comes back. */
+	if (vp->io_busy)
+		return;
 	/* 2.1.2 / 3.1.1: nothing is consumed before DRIVER_OK. */
 	if (virtio_pci_driver_ok(vp) && vp->vq[q].enabled)
 		vp->ops->queue_notify(vp->opaque, q);
@@ -476,9 +493,9 @@ static void notify_fd_ready(void *opaque, short revents)
 	(void)revents;
 	if (read(vp->notify_fd[ctx->q], &cnt, sizeof(cnt)) != sizeof(cnt))
 		return;
-	bus_lock(vp->plat->bus);
+	virtio_pci_lock(vp);
 	queue_notified(vp, ctx->q);
-	bus_unlock(vp->plat->bus);
+	virtio_pci_unlock(vp);
 }
 
 static void notify_unbind(struct virtio_pci *vp)
@@ -634,6 +651,21 @@ static int add_vcap(struct pci_device *dev, uint8_t type, uint32_t off,
 	return pci_add_capability(dev, cap, cap_len);
 }
 
+/*
+ * Recursive: the I/O thread's queue work can come back into the device
+ * (libslirp delivers a reply to a transmitted frame from inside
+ * slirp_input(), straight to the receive path).
+ */
+static void init_lock(pthread_mutex_t *lock)
+{
+	pthread_mutexattr_t attr;
+
+	pthread_mutexattr_init(&attr);
+	pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(lock, &attr);
+	pthread_mutexattr_destroy(&attr);
+}
+
 struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 				     const struct virtio_pci_info *info,
 				     const struct virtio_dev_ops *ops,
@@ -662,7 +694,9 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 	vp->ops = ops;
 	vp->opaque = opaque;
 	vp->nvectors = info->nqueues + 1;
+	init_lock(&vp->lock);
 	pi.opaque = vp;
+	pi.lock = &vp->lock;
 	vp->pci = pci_add_device(bus, &pi);
 	if (!vp->pci)
 		goto fail;
@@ -705,6 +739,7 @@ fail:
 	if (vp->pci) {
 		vp->pci->ops = NULL;
 		vp->pci->opaque = NULL;
+		vp->pci->lock = &p->bus->lock;
 		if (vp->pci->bar[0].type != PCI_BAR_NONE)
 			bus_move(p->bus, BUS_MMIO, vp, "virtio-pci", 0, 0);
 	}
@@ -721,6 +756,7 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	bus_move(vp->plat->bus, BUS_MMIO, vp, "virtio-pci", 0, 0);
 	vp->pci->ops = NULL;
 	vp->pci->opaque = NULL;
+	vp->pci->lock = &vp->plat->bus->lock;
 	for (unsigned q = 0; q < VPCI_MAX_QUEUES; q++) {
 		if (vp->notify_fd[q] < 0)
 			continue;
@@ -728,5 +764,33 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 			evloop_unwatch(vp->plat->loop, vp->notify_fd[q]);
 		close(vp->notify_fd[q]);
 	}
+	pthread_mutex_destroy(&vp->lock);
 	free(vp);
+}
+
+void virtio_pci_io_begin(struct virtio_pci *vp)
+{
+	vp->io_busy = true;
+	pthread_mutex_unlock(&vp->lock);
+}
+
+bool virtio_pci_io_end(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->lock);
+	vp->io_busy = false;
+	if (!vp->reset_held)
+		return true;
+	vp->reset_held = false;
+	device_reset(vp);
+	return false;
+}
+
+void virtio_pci_lock(struct virtio_pci *vp)
+{
+	pthread_mutex_lock(&vp->lock);
+}
+
+void virtio_pci_unlock(struct virtio_pci *vp)
+{
+	pthread_mutex_unlock(&vp->lock);
 }

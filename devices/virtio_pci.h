@@ -14,13 +14,19 @@
  *
  * The device model (virtio_net.c) supplies a virtio_dev_ops; the transport
  * owns status, feature negotiation, queue registers, notification and
- * interrupts.  Queue notifications arrive either on an ioeventfd serviced
- * by the I/O thread or, without one, on the vCPU thread through the bus;
- * either way with the bus lock held.
+ * interrupts.  Queue notifications are serviced on the I/O thread (an
+ * ioeventfd, or the same eventfd written by the bus path).
+ *
+ * Each device has a lock of its own (`lock`): its BAR, its config space
+ * and all of its I/O thread work run under it, never under the bus's
+ * shared lock.  Around a blocking call (virtio-blk's disk I/O) the queue
+ * work lets even this lock go (virtio_pci_io_begin), so no vCPU waits on
+ * a disk.
  */
 #ifndef MINIVMM_VIRTIO_PCI_H
 #define MINIVMM_VIRTIO_PCI_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -51,7 +57,7 @@ struct virtio_dev_ops {
 			 unsigned len);
 	void (*cfg_write)(void *opaque, unsigned off, const uint8_t *data,
 			  unsigned len);
-	/* The driver notified queue q (bus lock held). */
+	/* The driver notified queue q (I/O thread, device lock held). */
 	void (*queue_notify)(void *opaque, unsigned q);
 	/* DRIVER_OK was set. */
 	void (*driver_ok)(void *opaque);
@@ -76,6 +82,7 @@ struct virtio_pci_stats {
 };
 
 struct virtio_pci {
+	pthread_mutex_t lock;	/* recursive; see above */
 	struct platform *plat;
 	struct pci_device *pci;
 	struct virtio_pci_info info;
@@ -111,6 +118,10 @@ struct virtio_pci {
 	bool notify_bound;
 	uint64_t notify_base;	/* guest address notifications are bound at */
 
+	/* A blocking call in the queue work, lock let go (io_begin/end). */
+	bool io_busy;
+	bool reset_held;	/* the driver reset meanwhile: done at io_end */
+
 	struct virtio_pci_stats stats;
 };
 
@@ -132,6 +143,21 @@ void virtio_pci_config_irq(struct virtio_pci *vp);
 void virtio_pci_needs_reset(struct virtio_pci *vp);
 
 bool virtio_pci_driver_ok(const struct virtio_pci *vp);
+/*
+ * Around a blocking system call in a queue handler (a disk read, a sync):
+ * io_begin lets the device's lock go, so a vCPU touching this device's
+ * registers meanwhile does not wait for the disk; io_end takes it back.
+ * Only the queue handler's own state (its chain, its iovecs) may be used
+ * in between.  A reset the driver asked for meanwhile was held back and is
+ * done in io_end, which then returns false: the caller drops the request
+ * (nothing pushed, no interrupt; the queues are new).  Call with the lock
+ * held once, as queue handlers are.
+ */
+void virtio_pci_io_begin(struct virtio_pci *vp);
+bool virtio_pci_io_end(struct virtio_pci *vp);
+/* For the device model's own I/O thread entries (a backend's rx ready). */
+void virtio_pci_lock(struct virtio_pci *vp);
+void virtio_pci_unlock(struct virtio_pci *vp);
 static inline struct virtqueue *virtio_pci_vq(struct virtio_pci *vp,
 					      unsigned q)
 {

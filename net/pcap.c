@@ -7,7 +7,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -26,7 +25,6 @@
 
 struct net_pcap {
 	int fd;
-	pthread_mutex_t lock;
 	uint8_t *scratch;	/* NET_MAX_FRAME bytes for completed copies */
 	char *path;		/* for the one message if writing fails */
 	int error;		/* the first write error (-errno); then no more */
@@ -111,7 +109,6 @@ struct net_pcap *net_pcap_open(const char *path, char *err, size_t errlen)
 		close(p->fd);
 		goto fail_mem;
 	}
-	pthread_mutex_init(&p->lock, NULL);
 	return p;
 fail_mem:
 	if (p) {
@@ -136,8 +133,8 @@ static int note_error(struct net_pcap *p, int r)
 	return r;
 }
 
-/* net_pcap_write() with p->lock already held. */
-static int write_locked(struct net_pcap *p, const struct iovec *iov,
+/* One record, header and frame, in one writev(). */
+static int write_record(struct net_pcap *p, const struct iovec *iov,
 			int iovcnt, size_t skip)
 {
 	struct iovec out[MAX_PIECES];
@@ -183,11 +180,8 @@ static int write_locked(struct net_pcap *p, const struct iovec *iov,
 int net_pcap_write(struct net_pcap *p, const struct iovec *iov, int iovcnt,
 		   size_t skip)
 {
-	pthread_mutex_lock(&p->lock);
-	int r = p->error ? p->error
-			 : note_error(p, write_locked(p, iov, iovcnt, skip));
-	pthread_mutex_unlock(&p->lock);
-	return r;
+	return p->error ? p->error
+			: note_error(p, write_record(p, iov, iovcnt, skip));
 }
 
 int net_pcap_write_completed(struct net_pcap *p, const uint8_t *frame,
@@ -198,18 +192,12 @@ int net_pcap_write_completed(struct net_pcap *p, const uint8_t *frame,
 		struct iovec iov = { (void *)(uintptr_t)frame, len };
 		return net_pcap_write(p, &iov, 1, NET_HDR_LEN);
 	}
-	/* The scratch copy belongs to whoever holds the lock. */
-	pthread_mutex_lock(&p->lock);
-	if (p->error) {
-		pthread_mutex_unlock(&p->lock);
+	if (p->error)
 		return p->error;
-	}
 	memcpy(p->scratch, frame, len);
 	net_offload_complete_csum(p->scratch, len);	/* bad offsets: as is */
 	struct iovec iov = { p->scratch, len };
-	int r = note_error(p, write_locked(p, &iov, 1, NET_HDR_LEN));
-	pthread_mutex_unlock(&p->lock);
-	return r;
+	return note_error(p, write_record(p, &iov, 1, NET_HDR_LEN));
 }
 
 void net_pcap_close(struct net_pcap *p)
@@ -217,7 +205,6 @@ void net_pcap_close(struct net_pcap *p)
 	if (!p)
 		return;
 	close(p->fd);
-	pthread_mutex_destroy(&p->lock);
 	free(p->path);
 	free(p->scratch);
 	free(p);

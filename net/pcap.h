@@ -3,10 +3,11 @@
  * wireshark read): LINKTYPE_ETHERNET, microsecond timestamps, host byte
  * order (readers detect it from the magic number).
  *
- * The device captures both directions through one handle.  Calls are
- * serialised by a mutex, so the I/O thread and a vCPU thread may share a
- * handle; each record goes out with one writev(), so a reader never sees
- * half a record from a live capture either.
+ * The device captures both directions through one handle, and only from
+ * the I/O thread under that device's lock (its queue handlers and its
+ * backend's receive callback), so a handle has no lock of its own.  Each
+ * record goes out with one writev(), so a reader never sees half a record
+ * from a live capture.
  */
 #ifndef MINIVMM_NET_PCAP_H
 #define MINIVMM_NET_PCAP_H

@@ -74,8 +74,10 @@ static void build_isa(struct machine *m, struct vm *vm)
 {
 	uint64_t low = memmap_low_ram(vm->ram_size);
 
+	if (conbuf_init(&m->console_out, STDOUT_FILENO, CONBUF_DEFAULT_SIZE) < 0)
+		die("console: cannot allocate its buffer");
 	m->com1 = uart_create(&vm->bus, COM1_PORT, COM1_GSI, &vm->platform.irq,
-			      STDOUT_FILENO);
+			      &m->console_out);
 	m->rtc = rtc_create(&vm->bus, &vm->platform.irq, RTC_GSI, low,
 			    vm->ram_size - low);
 	m->kbc = i8042_create(&vm->bus, on_reset, m);
@@ -264,14 +266,39 @@ void machine_create_vcpus(struct machine *m, const struct boot_entry *entry)
 
 void machine_start(struct machine *m)
 {
+	int rc = conbuf_start(&m->console_out);
+
+	if (rc < 0)
+		die("console: cannot start its writer thread: %s", strerror(-rc));
 	for (unsigned i = 0; i < m->vm->ncpus; i++)
 		vcpu_start(m->vm->vcpu[i]);
+}
+
+/* Bounds the exit's wait for a console reader that stopped reading. */
+#define CONSOLE_FLUSH_MS 1000
+
+void machine_finish_console(struct machine *m)
+{
+	unsigned long lost = conbuf_finish(&m->console_out, CONSOLE_FLUSH_MS);
+	int e = conbuf_write_error(&m->console_out);
+
+	if (!lost)
+		return;
+	if (e)
+		err("console: %lu bytes of guest output dropped (stdout: %s)",
+		    lost, strerror(e));
+	else
+		err("console: %lu bytes of guest output dropped (stdout was "
+		    "not read fast enough)", lost);
 }
 
 void machine_print_counters(struct machine *m, FILE *out)
 {
 	struct emu_stats total = { 0 };
 	unsigned long io = 0, mmio = 0, emu = 0;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem;
 
 	for (unsigned i = 0; i < m->vm->ncpus; i++) {
 		struct vcpu *v = m->vm->vcpu[i];
@@ -284,11 +311,20 @@ void machine_print_counters(struct machine *m, FILE *out)
 	}
 	fprintf(out, "minivmm: exits: io %lu, mmio %lu, emulation fallback %lu%s",
 		io, mmio, emu, log_eol());
-	bus_lock(&m->vm->bus);
-	for (unsigned i = 0; i < m->nnets; i++)
-		virtio_net_print_stats(m->net[i], out);
-	for (unsigned i = 0; i < m->ndisks; i++)
-		virtio_blk_print_stats(m->disk[i], out);
-	bus_unlock(&m->vm->bus);
+	/*
+	 * The devices print under their locks into memory; only then does
+	 * the text go to `out`, which may be a terminal that is not being
+	 * read, so no device lock is held across that write.
+	 */
+	mem = open_memstream(&text, &len);
+	if (mem) {
+		for (unsigned i = 0; i < m->nnets; i++)
+			virtio_net_print_stats(m->net[i], mem);
+		for (unsigned i = 0; i < m->ndisks; i++)
+			virtio_blk_print_stats(m->disk[i], mem);
+		if (fclose(mem) == 0)
+			fwrite(text, 1, len, out);
+		free(text);
+	}
 	emu_stats_print(&total, out);
 }

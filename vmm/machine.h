@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 
+#include "common/conbuf.h"
 #include "vmm/boot.h"
 #include "vmm/mptable.h"
 #include "vmm/options.h"
@@ -23,6 +24,7 @@ struct vm;
 
 struct machine {
 	struct vm *vm;
+	struct conbuf console_out;	/* COM1's output on its way to stdout */
 	struct uart16550 *com1;
 	struct rtc *rtc;
 	struct i8042 *kbc;
@@ -46,7 +48,13 @@ struct machine {
 void machine_build(struct machine *m, struct vm *vm, const struct options *o);
 /* Creates the vCPUs (the first in the boot state; entry NULL: firmware). */
 void machine_create_vcpus(struct machine *m, const struct boot_entry *entry);
+/* Starts the console writer, then the vCPUs: call before seccomp. */
 void machine_start(struct machine *m);
+/*
+ * After the vCPUs stopped: flushes the console for at most a second and
+ * says in one line how many bytes of guest output were dropped, if any.
+ */
+void machine_finish_console(struct machine *m);
 /* Device and fallback counters, for -v and SIGUSR1. */
 void machine_print_counters(struct machine *m, FILE *out);
 

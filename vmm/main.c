@@ -230,6 +230,7 @@ int main(int argc, char **argv)
 
 	vcpu_stop_all(&the_vm);
 	profile_mark("vcpus-joined");
+	machine_finish_console(&m);
 	console_restore();
 	vm_destroy(&the_vm);
 	profile_mark("vm-freed");

@@ -4,6 +4,7 @@
  */
 #include "console.h"
 #include "arch.h"
+#include "lib.h"
 
 #define COM1 0x3f8
 #define UART_LSR 5
@@ -35,5 +36,31 @@ void console_write(const char *s)
 		if (*s == '\n')
 			putc_raw('\r');
 		putc_raw(*s);
+	}
+}
+
+/*
+ * Filler output as fast as the guest can make it: one THR write (one VM
+ * exit) per byte, without the LSR poll, which halves the exits.  The
+ * burst is for a UART that takes bytes as fast as they come (minivmm's);
+ * what a slower one would lose does not matter to the test.  Plain outb,
+ * not rep outsb: string I/O from ring 3 is one more thing a software KVM
+ * would have to emulate.
+ */
+void console_flood(unsigned long kib)
+{
+	char line[64];
+
+	for (unsigned long n = 0; n < kib * 1024 / sizeof(line); n++) {
+		unsigned long v = n;
+
+		memcpy(line, "fill 0000000 ", 13);
+		for (int i = 11; i >= 5 && v; i--, v /= 10)
+			line[i] = (char)('0' + v % 10);
+		for (unsigned i = 13; i < sizeof(line) - 1; i++)
+			line[i] = (char)('a' + (i - 13) % 26);
+		line[sizeof(line) - 1] = '\n';
+		for (unsigned i = 0; i < sizeof(line); i++)
+			outb(COM1, (uint8_t)line[i]);
 	}
 }

@@ -18,6 +18,8 @@
  *                                nested test bed, where the peer runs under
  *                                software emulation, gives more
  *   blast=tx|rx size=N count=N   benchmark mode (checks: features,dhcp,arp,blast)
+ *   console=N                    write N KiB of filler lines on COM1 first
+ *                                (the console-stall test)
  *   idle=1                       after the RESULT line, halt instead of
  *                                reporting on port 0xf4 (the test measures
  *                                minivmm's CPU use, then stops it)
@@ -53,7 +55,7 @@ static struct {
 	size_t checks_len, skip_len;
 	uint32_t peer, ip, gw;
 	uint16_t udp, tcp, qsize;
-	uint64_t bytes, udpcount, mask, tsc_khz, xfer_ms;
+	uint64_t bytes, udpcount, mask, tsc_khz, xfer_ms, console_kib;
 	int blast;	/* 0 none, 1 tx, 2 rx */
 	bool idle;
 	uint64_t blast_size, blast_count;
@@ -224,6 +226,9 @@ static void parse_cmdline(const char *s)
 			opt.blast = (vl == 2 && !strncmp(v, "tx", 2)) ? 1 :
 				    (vl == 2 && !strncmp(v, "rx", 2)) ? 2 : 0;
 			bad = !opt.blast;
+		} else if (key_is(w, kl, "console")) {
+			opt.console_kib = n;
+			bad = !num || n > (1u << 20);
 		} else if (key_is(w, kl, "idle")) {
 			opt.idle = num && n;
 			bad = !num;
@@ -674,6 +679,13 @@ void probe_main(const struct hvm_start_info *si)
 	printf("PROBE start profile=%s tsc_khz=%lu\n", profile_name(opt.profile),
 	       (unsigned long)tsc_per_ms);
 
+	if (opt.console_kib) {
+		uint64_t t0 = now_ms();
+		console_flood(opt.console_kib);
+		printf("PROBE info console %lu KiB written in %lums\n",
+		       (unsigned long)opt.console_kib,
+		       (unsigned long)(now_ms() - t0));
+	}
 	if (vnet_init(opt.profile, opt.mask, opt.qsize)) {
 		result("init", 0, "virtio-net set-up failed");
 		finish();

@@ -6,9 +6,7 @@
  */
 #include "check.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
+#include "common/conbuf.h"
 #include "devices/bus.h"
 #include "devices/uart16550.h"
 
@@ -47,30 +45,22 @@ struct rig {
 	struct line_rec line;
 	struct irq_sink sink;
 	struct uart16550 *u;
-	int pipe_rd, pipe_wr;
+	struct conbuf out;	/* no writer thread: tests take the bytes */
 };
 
 static void rig_init(struct rig *r)
 {
-	int p[2];
-
 	memset(r, 0, sizeof(*r));
 	bus_init(&r->bus);
-	if (pipe(p) != 0) {
-		p[0] = p[1] = -1;
-	}
-	fcntl(p[0], F_SETFL, O_NONBLOCK);
-	r->pipe_rd = p[0];
-	r->pipe_wr = p[1];
+	conbuf_init(&r->out, -1, 64);
 	r->sink = (struct irq_sink){ rec_set_line, rec_send_msi, &r->line };
-	r->u = uart_create(&r->bus, COM1, 4, &r->sink, r->pipe_wr);
+	r->u = uart_create(&r->bus, COM1, 4, &r->sink, &r->out);
 }
 
 static void rig_fini(struct rig *r)
 {
 	uart_destroy(r->u);
-	close(r->pipe_rd);
-	close(r->pipe_wr);
+	conbuf_free(&r->out);
 }
 
 static uint8_t in8(struct rig *r, unsigned reg)
@@ -100,7 +90,7 @@ TEST(create_registers_eight_ports_and_reset_state)
 	CHECK(bus_access(&r.bus, BUS_PIO, 0x3ff, &v, 1, false));
 	CHECK(!bus_access(&r.bus, BUS_PIO, 0x400, &v, 1, false));
 	/* A second UART on the same ports is refused. */
-	CHECK(uart_create(&r.bus, COM1, 4, &r.sink, -1) == NULL);
+	CHECK(uart_create(&r.bus, COM1, 4, &r.sink, NULL) == NULL);
 	rig_fini(&r);
 }
 
@@ -173,23 +163,23 @@ TEST(divisor_latch_is_behind_dlab_and_leaves_ier_alone)
 	out8(&r, LCR, 0x83);
 	out8(&r, DLL, 'x');
 	out8(&r, LCR, 0x03);
-	char c;
-	CHECK_EQ(read(r.pipe_rd, &c, 1), -1);
+	uint8_t c;
+	CHECK_EQ(conbuf_take(&r.out, &c, 1), 0);
 	CHECK_EQ(uart_get_stats(r.u).tx_bytes, 0);
 	rig_fini(&r);
 }
 
-TEST(thr_bytes_reach_out_fd_in_order)
+TEST(thr_bytes_reach_the_console_buffer_in_order)
 {
 	struct rig r;
-	char buf[16] = { 0 };
+	uint8_t buf[16] = { 0 };
 	rig_init(&r);
 	const char *msg = "hello\r\n";
 	for (const char *p = msg; *p; p++) {
 		CHECK_EQ(in8(&r, LSR) & 0x60, 0x60);
 		out8(&r, THR, (uint8_t)*p);
 	}
-	CHECK_EQ(read(r.pipe_rd, buf, sizeof(buf)), 7);
+	CHECK_EQ(conbuf_take(&r.out, buf, sizeof(buf)), 7);
 	CHECK_MEM(buf, "hello\r\n", 7);
 	CHECK_EQ(uart_get_stats(r.u).tx_bytes, 7);
 	rig_fini(&r);
@@ -360,14 +350,14 @@ TEST(loopback_maps_outputs_to_modem_inputs)
 TEST(loopback_keeps_bytes_off_the_console_and_host_input_waits)
 {
 	struct rig r;
-	char c;
+	uint8_t c;
 	rig_init(&r);
 	out8(&r, FCR, 0x01);
 	out8(&r, MCR, 0x10);
 	uart_receive(r.u, (const uint8_t *)"H", 1);
 	CHECK_EQ(in8(&r, LSR) & 0x01, 0);	/* receiver is disconnected */
 	out8(&r, THR, 'L');
-	CHECK_EQ(read(r.pipe_rd, &c, 1), -1);
+	CHECK_EQ(conbuf_take(&r.out, &c, 1), 0);
 	CHECK_EQ(in8(&r, LSR) & 0x01, 1);
 	CHECK_EQ(in8(&r, RBR), 'L');
 	out8(&r, MCR, 0x00);			/* back to the line */
@@ -404,6 +394,26 @@ TEST(line_is_driven_only_on_change)
 	in8(&r, RBR);
 	CHECK_EQ(r.line.calls, 2);
 	CHECK_EQ(r.line.level, 0);
+	rig_fini(&r);
+}
+
+/* A console nobody reads costs the guest bytes, never time: THR keeps
+ * taking bytes and reading empty, and the bytes past the buffer are
+ * dropped and counted there. */
+TEST(a_full_console_buffer_drops_bytes_and_thr_stays_empty)
+{
+	struct rig r;
+	uint8_t buf[64];
+	rig_init(&r);
+	for (int i = 0; i < 100; i++) {
+		CHECK_EQ(in8(&r, LSR) & 0x60, 0x60);
+		out8(&r, THR, (uint8_t)i);
+	}
+	CHECK_EQ(uart_get_stats(r.u).tx_bytes, 100);
+	CHECK_EQ(r.out.dropped, 36);
+	CHECK_EQ(conbuf_take(&r.out, buf, sizeof(buf)), 64);
+	CHECK_EQ(buf[0], 0);
+	CHECK_EQ(buf[63], 63);
 	rig_fini(&r);
 }
 

@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <linux/pci_regs.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_pci.h>
 
@@ -22,7 +24,35 @@ struct dummy {
 	int refuse;
 	int notified[4];
 	int driver_ok, resets;
+	/* Set by a test: which locks another thread finds held during a
+	 * queue notification (EBUSY) or free (0). */
+	pthread_mutex_t *probe_lock[2];
+	int probe_rc[2];
+	/* Set by a test: runs inside the queue handler. */
+	void (*during)(void *ctx);
+	void *ctx;
 };
+
+static void *trylock_thread(void *opaque)
+{
+	pthread_mutex_t *m = opaque;
+	int rc = pthread_mutex_trylock(m);
+
+	if (rc == 0)
+		pthread_mutex_unlock(m);
+	return (void *)(intptr_t)rc;
+}
+
+/* What another thread (a vCPU) would find: EBUSY if m is held. */
+static int held_elsewhere(pthread_mutex_t *m)
+{
+	pthread_t t;
+	void *rc = NULL;
+
+	pthread_create(&t, NULL, trylock_thread, m);
+	pthread_join(t, &rc);
+	return (int)(intptr_t)rc;
+}
 
 static int d_set_features(void *o, uint64_t f)
 {
@@ -41,7 +71,14 @@ static void d_cfg_read(void *o, unsigned off, uint8_t *data, unsigned len)
 
 static void d_notify(void *o, unsigned q)
 {
-	((struct dummy *)o)->notified[q]++;
+	struct dummy *d = o;
+
+	d->notified[q]++;
+	for (int i = 0; i < 2; i++)
+		if (d->probe_lock[i])
+			d->probe_rc[i] = held_elsewhere(d->probe_lock[i]);
+	if (d->during)
+		d->during(d->ctx);
 }
 
 static void d_driver_ok(void *o)
@@ -158,6 +195,20 @@ static void setup_queue(struct env *e, unsigned q, struct fake_vq *fq)
 	wr(e, VIRTIO_PCI_COMMON_Q_USEDLO, 4, (uint32_t)fq->used);
 	wr(e, VIRTIO_PCI_COMMON_Q_USEDHI, 4, 0);
 	wr(e, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+}
+
+/*
+ * A device with an event loop whose notify bindings fail (notifies come
+ * through the bus), VERSION_1 negotiated, queue `queue` up, DRIVER_OK.
+ */
+static struct env *env_driver_ok(unsigned queue, struct fake_vq *fq)
+{
+	struct env *e = env_new_loop(true, -ENOSYS);
+
+	negotiate(e, 1ull << VIRTIO_F_VERSION_1);
+	setup_queue(e, queue, fq);
+	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
+	return e;
 }
 
 TEST(identity_is_a_modern_virtio_net_function)
@@ -335,12 +386,9 @@ TEST(notify_reaches_device_only_after_driver_ok)
  */
 TEST(notify_through_the_bus_is_served_by_the_event_loop)
 {
-	struct env *e = env_new_loop(true, -ENOSYS);
 	struct fake_vq q;
+	struct env *e = env_driver_ok(2, &q);
 
-	negotiate(e, 1ull << VIRTIO_F_VERSION_1);
-	setup_queue(e, 2, &q);
-	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
 	wr(e, 0x3000 + 4 * 2, 2, 2);		/* the "vCPU" writes */
 	CHECK_EQ(e->d.notified[2], 0);		/* not on this thread */
 	evloop_run_once(&e->loop, 0);		/* the I/O thread's turn */
@@ -348,6 +396,88 @@ TEST(notify_through_the_bus_is_served_by_the_event_loop)
 	CHECK_EQ(e->vp->stats.notifies[2], 1);
 	evloop_run_once(&e->loop, 0);		/* once per write */
 	CHECK_EQ(e->d.notified[2], 1);
+	env_free(e);
+}
+
+/*
+ * The I/O thread's queue work (which may block on a disk or a socket) runs
+ * under the device's own lock, and the shared lock of the small chips
+ * (UART, RTC) stays free: a vCPU at the console does not wait for it.
+ */
+TEST(queue_work_holds_the_device_lock_not_the_shared_one)
+{
+	struct fake_vq q;
+	struct env *e = env_driver_ok(0, &q);
+
+	e->d.probe_lock[0] = &e->vp->lock;
+	e->d.probe_lock[1] = &e->g->bus.lock;
+	e->d.probe_rc[0] = e->d.probe_rc[1] = -1;
+	wr(e, 0x3000, 2, 0);
+	evloop_run_once(&e->loop, 0);
+	CHECK_EQ(e->d.notified[0], 1);
+	CHECK_EQ(e->d.probe_rc[0], EBUSY);
+	CHECK_EQ(e->d.probe_rc[1], 0);
+	env_free(e);
+}
+
+struct slow_disk {
+	struct env *e;
+	uint64_t status_seen;	/* by the "vCPU" after it wrote 0 */
+	bool io_end;		/* what virtio_pci_io_end() said */
+	int resets_during;	/* the device model's resets before io_end */
+};
+
+static void *vcpu_resets(void *opaque)
+{
+	struct slow_disk *s = opaque;
+
+	wr(s->e, VIRTIO_PCI_COMMON_STATUS, 1, 0);
+	s->status_seen = rd(s->e, VIRTIO_PCI_COMMON_STATUS, 1);
+	return NULL;
+}
+
+/* The queue handler's blocking call: a vCPU resets the device meanwhile. */
+static void slow_disk_read(void *ctx)
+{
+	struct slow_disk *s = ctx;
+	pthread_t t;
+
+	virtio_pci_io_begin(s->e->vp);
+	pthread_create(&t, NULL, vcpu_resets, s);
+	pthread_join(t, NULL);		/* would hang if the lock were held */
+	s->resets_during = s->e->d.resets;
+	s->io_end = virtio_pci_io_end(s->e->vp);
+}
+
+/*
+ * A device's blocking call (virtio-blk's disk read) leaves its registers to
+ * the vCPUs: a reset written meanwhile does not wait for the disk; it is
+ * held back (status still reads non-zero, as 4.1.4.3.2 has drivers wait
+ * for) and done when the call returns, and the handler is told to drop
+ * its request.
+ */
+TEST(reset_during_a_blocking_call_is_held_back_not_waited_for)
+{
+	struct fake_vq q;
+	struct env *e = env_driver_ok(0, &q);
+	struct slow_disk s = { .e = e };
+
+	e->d.during = slow_disk_read;
+	e->d.ctx = &s;
+	int resets = e->d.resets;
+	wr(e, 0x3000, 2, 0);
+	evloop_run_once(&e->loop, 0);
+	CHECK_EQ(e->d.notified[0], 1);
+	CHECK_EQ(s.status_seen, 0x0f);		/* not yet reset */
+	CHECK_EQ(s.resets_during, resets);
+	CHECK(!s.io_end);			/* drop the request */
+	CHECK_EQ(e->d.resets, resets + 1);	/* done at io_end */
+	CHECK_EQ(rd(e, VIRTIO_PCI_COMMON_STATUS, 1), 0);
+	/* Without a blocking call in the way, io_end has nothing to say. */
+	virtio_pci_lock(e->vp);
+	virtio_pci_io_begin(e->vp);
+	CHECK(virtio_pci_io_end(e->vp));
+	virtio_pci_unlock(e->vp);
 	env_free(e);
 }
 
