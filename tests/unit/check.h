@@ -13,22 +13,27 @@
 #include <stdio.h>
 #include <string.h>
 
+/*
+ * Each TEST owns its registry entry (a static struct), and a constructor
+ * links it at the tail of one list: there is no capacity, so no case can be
+ * dropped however many a program defines, and they run in source order.
+ */
 struct test_case {
 	const char *name;
 	void (*fn)(void);
+	struct test_case *next;
 };
 
-#define MAX_TESTS 512
-extern struct test_case test_cases_[MAX_TESTS];
-extern int test_count_, test_failed_checks_, test_skipped_;
+extern struct test_case *test_first_, **test_tail_;
+extern int test_failed_checks_, test_skipped_;
 
 #define TEST(name)                                                         \
 	static void test_##name(void);                                     \
 	__attribute__((constructor)) static void register_##name(void)     \
 	{                                                                  \
-		if (test_count_ < MAX_TESTS)                               \
-			test_cases_[test_count_++] =                        \
-				(struct test_case){ #name, test_##name };  \
+		static struct test_case entry = { #name, test_##name, NULL }; \
+		*test_tail_ = &entry;                                      \
+		test_tail_ = &entry.next;                                  \
 	}                                                                  \
 	static void test_##name(void)
 
@@ -62,25 +67,25 @@ extern int test_count_, test_failed_checks_, test_skipped_;
 
 /* Defines the registry and main(); include in exactly one file per binary. */
 #define RUN_TESTS()                                                        \
-	struct test_case test_cases_[MAX_TESTS];                           \
-	int test_count_, test_failed_checks_, test_skipped_;               \
+	struct test_case *test_first_, **test_tail_ = &test_first_;        \
+	int test_failed_checks_, test_skipped_;                            \
 	int main(void)                                                     \
 	{                                                                  \
 		int passed = 0, failed = 0, skipped = 0;                   \
 		setvbuf(stdout, NULL, _IOLBF, 0);                          \
-		for (int i = 0; i < test_count_; i++) {                    \
+		for (struct test_case *tc = test_first_; tc; tc = tc->next) { \
 			int before = test_failed_checks_;                  \
 			test_skipped_ = 0;                                 \
-			test_cases_[i].fn();                               \
+			tc->fn();                                          \
 			if (test_failed_checks_ == before && test_skipped_) { \
 				skipped++;                                 \
-				printf("skip %s\n", test_cases_[i].name); \
+				printf("skip %s\n", tc->name);             \
 			} else if (test_failed_checks_ == before) {        \
 				passed++;                                  \
-				printf("ok   %s\n", test_cases_[i].name); \
+				printf("ok   %s\n", tc->name);             \
 			} else {                                           \
 				failed++;                                  \
-				printf("FAIL %s\n", test_cases_[i].name); \
+				printf("FAIL %s\n", tc->name);             \
 			}                                                  \
 		}                                                          \
 		printf("%d passed, %d failed, %d skipped\n", passed, failed, \

@@ -380,8 +380,6 @@ struct kvm_case {
 	unsigned class_expected;	/* the emu_stats class that must have been counted */
 };
 
-static int skipped_count;
-
 /*
  * Runs one case natively and with the fallback, checking the results of
  * every run that reaches DONE.  The native outcome is printed: that is the
@@ -394,10 +392,8 @@ static void run_case(const struct kvm_case *kc)
 	char why[200] = "";
 
 	if (tvm_open(&t, kc->code, kc->end) < 0) {
-		printf("skip %s: %s\n", kc->name, skip_reason);
-		skipped_count++;
 		tvm_close(&t);
-		return;
+		SKIP(skip_reason);
 	}
 	if (kc->setup)
 		kc->setup(&t);
@@ -625,14 +621,14 @@ static double now(void)
 	return ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-/* tvm_open() on the plain guest, or a skip line naming the test. */
-static bool tvm_open_or_skip(struct tvm *t, const char *name)
+/* tvm_open() on the plain guest; false (the case counted as skipped) if not. */
+static bool tvm_open_or_skip(struct tvm *t)
 {
 	if (tvm_open(t, g_base, g_base_end) == 0)
 		return true;
-	printf("skip %s: %s\n", name, skip_reason);
-	skipped_count++;
 	tvm_close(t);
+	printf("    skip: %s\n", skip_reason);
+	test_skipped_ = 1;
 	return false;
 }
 
@@ -644,7 +640,7 @@ TEST(clac_loop_exits_per_second)
 	char why[200];
 	double t0, with, without;
 
-	if (!tvm_open_or_skip(&t, "clac_loop_exits_per_second"))
+	if (!tvm_open_or_skip(&t))
 		return;
 	memset(&st, 0, sizeof(st));
 	t0 = now();
@@ -676,7 +672,7 @@ TEST(rewritten_instruction_is_handed_back_to_kvm_a_few_times)
 	struct kvm_regs r;
 	char why[200] = "";
 
-	if (!tvm_open_or_skip(&t, "rewritten_instruction"))
+	if (!tvm_open_or_skip(&t))
 		return;
 	memset(&st, 0, sizeof(st));
 	t.mem[CODE] = 0xeb;	/* jmp $: KVM's own business */
@@ -716,7 +712,7 @@ TEST(interrupt_in_32bit_mode_with_based_stack_returns)
 	bool injected = false, done = false;
 	uint8_t *c;
 
-	if (!tvm_open_or_skip(&t, "interrupt_in_32bit_mode"))
+	if (!tvm_open_or_skip(&t))
 		return;
 	memset(&st, 0, sizeof(st));
 	c = t.mem + CODE;
@@ -798,28 +794,4 @@ TEST(interrupt_in_32bit_mode_with_based_stack_returns)
 	tvm_close(&t);
 }
 
-/* check.h's registry, with a main that also counts skipped cases. */
-struct test_case test_cases_[MAX_TESTS];
-int test_count_, test_failed_checks_, test_skipped_;
-
-int main(void)
-{
-	int passed = 0, failed = 0;
-
-	for (int i = 0; i < test_count_; i++) {
-		int before = test_failed_checks_, skipped_before = skipped_count;
-
-		test_cases_[i].fn();
-		if (test_failed_checks_ != before) {
-			failed++;
-			printf("FAIL %s\n", test_cases_[i].name);
-		} else if (skipped_count != skipped_before) {
-			printf("skip %s\n", test_cases_[i].name);
-		} else {
-			passed++;
-			printf("ok   %s\n", test_cases_[i].name);
-		}
-	}
-	printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped_count);
-	return failed ? 1 : 0;
-}
+RUN_TESTS()
