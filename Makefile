@@ -19,7 +19,7 @@ ALL_CFLAGS = $(WARN) $(HARDEN) $(CFLAGS) $(EXTRA_CFLAGS)
 
 B := build
 
-LIB_SRCS := $(filter-out vmm/main.c,$(wildcard common/*.c devices/*.c net/*.c vmm/*.c))
+LIB_SRCS := $(filter-out vmm/main.c,$(wildcard common/*.c devices/*.c net/*.c vmm/*.c vmm/emu/*.c))
 LIB_OBJS := $(LIB_SRCS:%.c=$(B)/%.o)
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)

@@ -86,7 +86,7 @@ asan: asan-build firmware
 
 # Static checkers over the C sources (not the guest firmware, which is
 # freestanding code with its own rules).
-CHECK_SRCS := $(wildcard common/*.c devices/*.c net/*.c vmm/*.c)
+CHECK_SRCS := $(wildcard common/*.c devices/*.c net/*.c vmm/*.c vmm/emu/*.c)
 
 # cppcheck findings judged false and suppressed by name:
 #   duplicateAssignExpression   virtqueue.c walk_chain(): tsize and limit both

@@ -22,6 +22,7 @@
 #include "vmm/hostfile.h"
 #include "vmm/memmap.h"
 #include "vmm/vm.h"
+#include "vmm/x86_arch.h"
 
 #define KERNEL_FILE_MAX (512u << 20)
 
@@ -73,11 +74,11 @@ static void write_page_tables(struct vm *vm)
 
 	memset(pml4, 0, 4096);
 	memset(pdpt, 0, 4096);
-	pml4[0] = BOOT_PDPT_ADDR | 0x3;	/* present, writable */
+	pml4[0] = BOOT_PDPT_ADDR | X86_PTE_P | X86_PTE_RW;
 	for (unsigned i = 0; i < 4; i++)
-		pdpt[i] = (BOOT_PD_ADDR + i * 4096) | 0x3;
+		pdpt[i] = (BOOT_PD_ADDR + i * 4096) | X86_PTE_P | X86_PTE_RW;
 	for (unsigned i = 0; i < 4 * 512; i++)
-		pd[i] = ((uint64_t)i << 21) | 0x83;	/* present, writable, 2 MiB */
+		pd[i] = ((uint64_t)i << 21) | X86_PTE_P | X86_PTE_RW | X86_PTE_PS;	/* 2 MiB */
 }
 
 static void write_mptable(struct vm *vm, const struct mptable_pci_irq *pci,

@@ -6,7 +6,7 @@
  * virtualisation underneath (no vmx/svm flag in /proc/cpuinfo): such a KVM
  * emulates guest ring-0 code instruction by instruction and fails on some
  * instructions (see shared HOST-KVM.md).  Hiding a feature keeps a guest that
- * honours CPUID away from those instructions; vmm/emulate.c still carries
+ * honours CPUID away from those instructions; vmm/emu/ still carries
  * out the ones a guest uses anyway.  On hardware KVM they stay visible.
  */
 #include "vmm/cpuid.h"

@@ -81,7 +81,7 @@ static const int run_syscalls[] = {
 
 /* ioctl request numbers allowed at run time. */
 static const unsigned run_ioctls[] = {
-	/* vCPU threads: the run loop and the emulation fallback (emulate.c). */
+	/* vCPU threads: the run loop and the emulation fallback (vmm/emu/). */
 	KVM_RUN, KVM_GET_REGS, KVM_SET_REGS, KVM_GET_SREGS, KVM_SET_SREGS,
 	KVM_GET_FPU, KVM_SET_FPU, KVM_GET_XSAVE, KVM_SET_XSAVE,
 	KVM_GET_VCPU_EVENTS, KVM_SET_VCPU_EVENTS, KVM_GET_MSRS, KVM_SET_MSRS,

@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "vmm/memmap.h"
 #include "vmm/vm.h"
+#include "vmm/x86_arch.h"
 
 int vcpu_kick_signal(void)
 {
@@ -58,7 +59,7 @@ static struct kvm_segment flat_segment(uint16_t sel, uint8_t type, bool l)
 void vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e)
 {
 	struct kvm_sregs s;
-	struct kvm_regs r = { .rflags = 0x2, .rip = e->rip };
+	struct kvm_regs r = { .rflags = X86_FL_FIXED, .rip = e->rip };
 
 	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0)
 		die("KVM_GET_SREGS: %s", strerror(errno));
@@ -73,15 +74,15 @@ void vcpu_set_boot_state(struct vcpu *v, const struct boot_entry *e)
 		s.cs = flat_segment(0x10, 0xb, true);
 		s.ds = s.es = s.fs = s.gs = s.ss = flat_segment(0x18, 0x3, false);
 		s.cr3 = BOOT_PML4_ADDR;
-		s.cr4 = 0x20;			/* PAE */
-		s.cr0 = 0x80000011;		/* PG, ET, PE */
-		s.efer = 0x500;			/* LME, LMA */
+		s.cr4 = X86_CR4_PAE;
+		s.cr0 = X86_CR0_PG | X86_CR0_ET | X86_CR0_PE;
+		s.efer = X86_EFER_LME | X86_EFER_LMA;
 		r.rsi = e->arg;
 	} else {
 		/* PVH: flat 32-bit protected mode, paging off, EBX = start info. */
 		s.cs = flat_segment(0x08, 0xb, false);
 		s.ds = s.es = s.fs = s.gs = s.ss = flat_segment(0x18, 0x3, false);
-		s.cr0 = 0x11;			/* ET, PE */
+		s.cr0 = X86_CR0_ET | X86_CR0_PE;
 		s.cr4 = 0;
 		s.efer = 0;
 		r.rbx = e->arg;
@@ -109,7 +110,7 @@ static void report_death(struct vcpu *v, const char *reason)
 	 * as the reset vector say nothing about the fault, so say that
 	 * instead of printing them (seen in the nested test bed).
 	 */
-	if (r.rip == 0xfff0 && s.cs.selector == 0xf000 && !(s.cr0 & 1)) {
+	if (r.rip == 0xfff0 && s.cs.selector == 0xf000 && !(s.cr0 & X86_CR0_PE)) {
 		err("  registers lost: this host's KVM reset the vCPU at the fault (as KVM on AMD does)");
 		return;
 	}
@@ -122,7 +123,7 @@ static void report_death(struct vcpu *v, const char *reason)
 	err("  cr0 %016llx cr2 %016llx cr3 %016llx cr4 %016llx efer %llx",
 	    s.cr0, s.cr2, s.cr3, s.cr4, s.efer);
 	/* The code bytes, when RIP is an identity-mapped physical address. */
-	if (gm_read(&v->vm->mem, r.rip, code, sizeof(code)) == 0 && !(s.cr0 & 0x80000000)) {
+	if (gm_read(&v->vm->mem, r.rip, code, sizeof(code)) == 0 && !(s.cr0 & X86_CR0_PG)) {
 		for (unsigned i = 0; i < sizeof(code); i++)
 			snprintf(bytes + 3 * i, sizeof(bytes) - 3 * i, "%02x ", code[i]);
 		err("  code at rip: %s", bytes);
@@ -173,7 +174,7 @@ static bool handle_exit(struct vcpu *v)
 	case KVM_EXIT_INTERNAL_ERROR:
 		if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
 			v->exits_emulation++;
-			if (emu_handle_failure(v->fd, &v->vm->mem, &v->emu, why,
+			if (emu_handle_failure(v->fd, &v->vm->mem, &v->emu_retry, &v->emu, why,
 					       sizeof(why)) == 0)
 				return true;
 			snprintf(why + strlen(why), sizeof(why) - strlen(why),

@@ -8,7 +8,7 @@
 #include <pthread.h>
 
 #include "vmm/boot.h"
-#include "vmm/emulate.h"
+#include "vmm/emu/emu.h"
 
 struct vm;
 
@@ -20,6 +20,7 @@ struct vcpu {
 	pthread_t thread;
 	bool started;
 	struct emu_stats emu;		/* fallback counts, this vCPU only */
+	struct emu_retry emu_retry;	/* the fallback's hand-backs to KVM */
 	unsigned long exits_io, exits_mmio, exits_emulation;
 };
 

@@ -1,7 +1,6 @@
 /*
- * fuzz_emulate - the instruction fallback (vmm/emulate.c emu_step, with
- * vmm/x86_decode.c, emu_exec.c, emu_intr.c, emu_mmu.c) on instruction
- * bytes, register state, page tables, descriptor tables and stacks that
+ * fuzz_emulate - the instruction fallback (vmm/emu/: emu_step, with
+ * x86_decode.c, exec.c, intr.c, mmu.c) on instruction bytes, register state, page tables, descriptor tables and stacks that
  * the input controls: exactly what a guest controls when its instruction
  * fails in the host's KVM.
  *
@@ -27,7 +26,7 @@
  * a vector below 32) or EMU_FAIL with a reason.
  */
 #include "fuzz_input.h"
-#include "vmm/emulate.h"
+#include "vmm/emu/step.h"
 
 #define MEM_SIZE (1u << 20)
 #define PML4 0x1000

@@ -5,9 +5,9 @@
  * next to it (popcounts checked with python3's bin(x).count('1')).
  */
 #include "check.h"
-#include "vmm/emu_exec.h"
-#include "vmm/emu_mmu.h"
-#include "vmm/emulate.h"
+#include "vmm/emu/exec.h"
+#include "vmm/emu/mmu.h"
+#include "vmm/emu/step.h"
 
 #include <stdlib.h>
 

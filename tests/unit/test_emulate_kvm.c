@@ -12,10 +12,11 @@
  * with the reason.
  */
 #include "check.h"
-#include "vmm/emulate.h"
+#include "vmm/emu/emu.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/kvm.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
@@ -215,6 +216,7 @@ struct tvm {
 	uint32_t rep[64];
 	unsigned nrep;
 	unsigned long exits;
+	struct emu_retry retry;	/* the fallback's hand-backs, as a vCPU's */
 };
 
 static const char *skip_reason;
@@ -346,7 +348,7 @@ static int tvm_run(struct tvm *t, struct emu_stats *stats, char *why, size_t why
 				snprintf(why, whylen, "emulation failure");
 				return -1;
 			}
-			if (emu_handle_failure(t->cpu, &t->gm, stats, why, whylen) < 0)
+			if (emu_handle_failure(t->cpu, &t->gm, &t->retry, stats, why, whylen) < 0)
 				return -1;
 			break;
 		case KVM_EXIT_HLT:
@@ -678,10 +680,10 @@ TEST(rewritten_instruction_is_handed_back_to_kvm_a_few_times)
 	t.mem[CODE] = 0xeb;	/* jmp $: KVM's own business */
 	t.mem[CODE + 1] = 0xfe;
 	for (int i = 0; i < EMU_RETRY_MAX; i++)
-		CHECK_EQ(emu_handle_failure(t.cpu, &t.gm, &st, why, sizeof(why)), 0);
+		CHECK_EQ(emu_handle_failure(t.cpu, &t.gm, &t.retry, &st, why, sizeof(why)), 0);
 	CHECK_EQ(st.retried, EMU_RETRY_MAX);
 	CHECK_EQ(st.failures, 0);
-	CHECK_EQ(emu_handle_failure(t.cpu, &t.gm, &st, why, sizeof(why)), -1);
+	CHECK_EQ(emu_handle_failure(t.cpu, &t.gm, &t.retry, &st, why, sizeof(why)), -1);
 	CHECK(strstr(why, "unknown instruction at rip 0x") != NULL);
 	CHECK(strstr(why, ": eb fe") != NULL);
 	CHECK_EQ(st.failures, 1);
@@ -771,7 +773,7 @@ TEST(interrupt_in_32bit_mode_with_based_stack_returns)
 		case KVM_EXIT_IRQ_WINDOW_OPEN:
 			break;
 		case KVM_EXIT_INTERNAL_ERROR:
-			if (emu_handle_failure(t.cpu, &t.gm, &st, why, sizeof(why)) < 0)
+			if (emu_handle_failure(t.cpu, &t.gm, &t.retry, &st, why, sizeof(why)) < 0)
 				i = 1000;
 			break;
 		default:

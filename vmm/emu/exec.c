@@ -1,5 +1,5 @@
 /*
- * emu_exec.c - the semantics of each instruction class in x86_decode.c's
+ * exec.c - the semantics of each instruction class in x86_decode.c's
  * table, from the SDM vol. 2 pages of the same names.
  *
  * Policy (documented for the lead):
@@ -13,9 +13,9 @@
  *   emu_fetch_decode() fails with its bytes instead.
  * - RFLAGS.TF single-stepping over an emulated instruction is not modelled.
  */
-#include "emu_exec.h"
-#include "emu_intr.h"
-#include "emu_mmu.h"
+#include "vmm/emu/exec.h"
+#include "vmm/emu/intr.h"
+#include "vmm/emu/mmu.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -402,7 +402,7 @@ static int do_sse_move(struct emu_cpu *c, const struct x86_insn *in)
 	return EMU_OK;
 }
 
-/* Carries out insn; see emu_exec.h.  Sets RIP only when the instruction succeeded. */
+/* Carries out insn; see exec.h.  Sets RIP only when the instruction succeeded. */
 int emu_execute(struct emu_cpu *c, const struct x86_insn *in)
 {
 	uint64_t next = c->regs.rip + in->len;

@@ -1,21 +1,12 @@
 /*
- * emu_mmu.c - the guest page-table walk for the instruction fallback
+ * mmu.c - the guest page-table walk for the instruction fallback
  * (SDM vol. 3, chapter 4: 4.3 32-bit paging, 4.4 PAE, 4.5 4-level, 4.6
  * access rights, 4.7 page-fault exceptions, 4.8 accessed and dirty flags).
  */
-#include "emu_mmu.h"
+#include "vmm/emu/mmu.h"
 
 #include <stdio.h>
 #include <string.h>
-
-#define PTE_P	(1ull << 0)
-#define PTE_RW	(1ull << 1)
-#define PTE_US	(1ull << 2)
-#define PTE_A	(1ull << 5)
-#define PTE_D	(1ull << 6)
-#define PTE_PS	(1ull << 7)
-#define PTE_NX	(1ull << 63)
-#define PTE_ADDR 0x000ffffffffff000ull
 
 #define PAGE_SIZE 4096ull
 
@@ -69,7 +60,7 @@ int emu_translate(struct emu_cpu *c, uint64_t la, unsigned acc, uint64_t *gpa)
 		       (fetch && (nxe || (s->cr4 & X86_CR4_SMEP)) ? X86_PF_I : 0);
 	struct walk_entry we[4];
 	unsigned levels, n = 0, esize;
-	uint64_t table, e = 0, rw = PTE_RW, us = PTE_US, nx = 0, base = 0, off_mask = 0;
+	uint64_t table, e = 0, rw = X86_PTE_RW, us = X86_PTE_US, nx = 0, base = 0, off_mask = 0;
 	int shift;
 	int r;
 
@@ -77,13 +68,13 @@ int emu_translate(struct emu_cpu *c, uint64_t la, unsigned acc, uint64_t *gpa)
 		*gpa = la;
 		return EMU_OK;
 	}
-	if (s->cr4 & (1ull << 12)) {	/* CR4.LA57 */
+	if (s->cr4 & X86_CR4_LA57) {
 		snprintf(c->why, sizeof(c->why), "5-level paging is not supported");
 		return EMU_FAIL;
 	}
 	if (s->efer & X86_EFER_LMA) {
 		levels = 4; esize = 8; shift = 39;
-		table = s->cr3 & PTE_ADDR;
+		table = s->cr3 & X86_PTE_ADDR;
 	} else if (s->cr4 & X86_CR4_PAE) {
 		struct walk_entry pdpte_we;
 		uint64_t pdpte;
@@ -93,10 +84,10 @@ int emu_translate(struct emu_cpu *c, uint64_t la, unsigned acc, uint64_t *gpa)
 			       &pdpte_we, &pdpte);
 		if (r)
 			return r;
-		if (!(pdpte & PTE_P))
+		if (!(pdpte & X86_PTE_P))
 			return page_fault(c, la, err);
 		levels = 2; esize = 8; shift = 21;
-		table = pdpte & PTE_ADDR;
+		table = pdpte & X86_PTE_ADDR;
 	} else {
 		la &= 0xffffffffull;
 		levels = 2; esize = 4; shift = 22;
@@ -112,21 +103,21 @@ int emu_translate(struct emu_cpu *c, uint64_t la, unsigned acc, uint64_t *gpa)
 		if (r)
 			return r;
 		n++;
-		if (!(e & PTE_P))
+		if (!(e & X86_PTE_P))
 			return page_fault(c, la, err);
 		rw &= e;
 		us &= e;
 		if (esize == 8 && nxe)
-			nx |= e & PTE_NX;
+			nx |= e & X86_PTE_NX;
 		/* Large pages: 1 GiB (PDPTE, 4-level), 2 MiB (PDE, PAE/4-level), 4 MiB (PDE, 32-bit with PSE). */
-		bool large = !last && (e & PTE_PS) &&
+		bool large = !last && (e & X86_PTE_PS) &&
 			     (esize == 8 ? shift == 30 || shift == 21 : (s->cr4 & X86_CR4_PSE));
 		if (last || large) {
 			off_mask = (1ull << shift) - 1;
-			base = (esize == 8 ? e & PTE_ADDR : e & 0xfffff000ull) & ~off_mask;
+			base = (esize == 8 ? e & X86_PTE_ADDR : e & 0xfffff000ull) & ~off_mask;
 			break;
 		}
-		table = esize == 8 ? e & PTE_ADDR : e & 0xfffff000ull;
+		table = esize == 8 ? e & X86_PTE_ADDR : e & 0xfffff000ull;
 	}
 
 	err |= X86_PF_P;	/* from here on every fault is a protection fault */
@@ -146,7 +137,7 @@ int emu_translate(struct emu_cpu *c, uint64_t la, unsigned acc, uint64_t *gpa)
 			return page_fault(c, la, err);
 	}
 	for (unsigned i = 0; i < n; i++)
-		set_bits(&we[i], PTE_A | (i + 1 == n && write ? PTE_D : 0));
+		set_bits(&we[i], X86_PTE_A | (i + 1 == n && write ? X86_PTE_D : 0));
 	*gpa = base | (la & off_mask);
 	return EMU_OK;
 }

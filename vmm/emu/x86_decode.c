@@ -5,7 +5,7 @@
  * Encodings follow the Intel SDM vol. 2, chapter 2 (instruction format,
  * tables 2-1 to 2-3 for ModRM/SIB, 2.2.1 for REX, 2.3 for VEX).
  */
-#include "x86_decode.h"
+#include "vmm/emu/x86_decode.h"
 
 #include <string.h>
 

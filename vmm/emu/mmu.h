@@ -1,5 +1,5 @@
 /*
- * emu_mmu.h - guest linear addresses to guest memory, as the CPU would do it:
+ * mmu.h - guest linear addresses to guest memory, as the CPU would do it:
  * paging off, 32-bit (with 4 MiB pages under CR4.PSE), PAE, and 4-level
  * long-mode paging, honouring present, writable (with CR0.WP), user,
  * no-execute (EFER.NXE), SMEP and SMAP (with RFLAGS.AC), and setting the
@@ -12,7 +12,7 @@
 #ifndef MINIVMM_EMU_MMU_H
 #define MINIVMM_EMU_MMU_H
 
-#include "emu_cpu.h"
+#include "vmm/emu/cpu.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -22,13 +22,6 @@
 #define EMU_ACC_WRITE	1u	/* a data write */
 #define EMU_ACC_FETCH	2u	/* an instruction fetch */
 #define EMU_ACC_SV	4u	/* implicit supervisor access (IDT, GDT, TSS, delivery stack) */
-
-/* #PF error code bits (SDM vol. 3, figure 4-12). */
-#define X86_PF_P	0x01u
-#define X86_PF_W	0x02u
-#define X86_PF_U	0x04u
-#define X86_PF_RSVD	0x08u
-#define X86_PF_I	0x10u
 
 /*
  * Translates one linear address.  Returns EMU_OK with *gpa set,

@@ -1,11 +1,11 @@
 /*
- * emu_intr.c - interrupt delivery, descriptor loads and iret for the
+ * intr.c - interrupt delivery, descriptor loads and iret for the
  * instruction fallback (SDM vol. 3: 3.4.5 segment descriptors, 6.12.1
  * protection, 6.14 64-bit mode interrupts, 7.7 the 64-bit TSS, 6.15 table
  * 6-5 for double faults; vol. 2 "IRET" for the return).
  */
-#include "emu_intr.h"
-#include "emu_mmu.h"
+#include "vmm/emu/intr.h"
+#include "vmm/emu/mmu.h"
 
 #include <stdio.h>
 #include <string.h>

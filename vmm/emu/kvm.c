@@ -1,58 +1,16 @@
 /*
- * emulate.c - the KVM side of the instruction fallback: state in and out
+ * kvm.c - the KVM side of the instruction fallback: state in and out
  * with KVM_GET/SET_REGS, _SREGS (only when segments or CR2 changed) and
- * _XSAVE or _FPU (only for SSE/x87-state instructions), and statistics.
+ * _XSAVE or _FPU (only for SSE/x87-state instructions), a fault injected
+ * outside long mode, and the hand-back of rewritten instructions to KVM.
  */
-#include "emulate.h"
-#include "emu_exec.h"
-#include "emu_intr.h"
-#include "common/log.h"
+#include "vmm/emu/emu.h"
+#include "vmm/emu/step.h"
 
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 #include <sys/ioctl.h>
-
-int emu_step(struct emu_cpu *c, struct emu_stats *stats,
-	     int (*load_fpu)(struct emu_cpu *c, void *opaque), void *opaque)
-{
-	struct x86_insn insn;
-	uint64_t rip = c->regs.rip;
-	int r;
-	bool decoded;
-
-	c->misplaced_frame = false;
-	r = emu_fetch_decode(c, &insn);
-	decoded = r == EMU_OK;
-
-	if (r == EMU_OK && x86_class_uses_fpu(insn.cls) && !c->fpu_valid) {
-		if (!load_fpu || load_fpu(c, opaque) < 0) {
-			snprintf(c->why, sizeof(c->why), "cannot read the FPU state");
-			r = EMU_FAIL;
-		} else {
-			c->fpu_valid = true;
-		}
-	}
-	if (r == EMU_OK) {
-		r = emu_execute(c, &insn);
-		if (r == EMU_OK && stats) {
-			stats->count[insn.cls]++;
-			stats->misplaced_frames += c->misplaced_frame;
-		}
-	}
-	if (r == EMU_EXCEPTION) {
-		if (stats)
-			stats->faults++;
-		debug("emulate: %s at %#llx raised exception %u (error %#x)",
-		      decoded ? emu_class_name(insn.cls) : "fetch", (unsigned long long)rip,
-		      c->fault.vector, c->fault.error);
-		if (c->sregs.efer & X86_EFER_LMA)
-			r = emu_deliver_fault(c, rip);
-	}
-	if (r == EMU_FAIL && stats)
-		stats->failures++;
-	return r;
-}
 
 /*
  * The x87/SSE state goes through KVM_GET/SET_XSAVE where the host has it:
@@ -149,21 +107,20 @@ static int inject_fault(int vcpu_fd, const struct emu_cpu *c)
  * instruction KVM runs itself, and the right thing is to let it.  A few
  * tries per address, then it is a real failure.
  */
-static bool retry_allowed(struct emu_stats *stats, uint64_t rip)
+static bool retry_allowed(struct emu_retry *retry, uint64_t rip)
 {
-	if (stats->retry_rip != rip) {
-		stats->retry_rip = rip;
-		stats->retry_run = 0;
+	if (retry->rip != rip) {
+		retry->rip = rip;
+		retry->run = 0;
 	}
-	if (stats->retry_run >= EMU_RETRY_MAX)
+	if (retry->run >= EMU_RETRY_MAX)
 		return false;
-	stats->retry_run++;
-	stats->retried++;
+	retry->run++;
 	return true;
 }
 
-int emu_handle_failure(int vcpu_fd, const struct guest_mem *mem, struct emu_stats *stats,
-		       char *why, size_t whylen)
+int emu_handle_failure(int vcpu_fd, const struct guest_mem *mem, struct emu_retry *retry,
+		       struct emu_stats *stats, char *why, size_t whylen)
 {
 	struct emu_cpu c;
 	struct fpu_io io;	/* 4 KiB on this thread's stack */
@@ -182,16 +139,17 @@ int emu_handle_failure(int vcpu_fd, const struct guest_mem *mem, struct emu_stat
 	}
 	io.vcpu_fd = vcpu_fd;
 	io.use_xsave = true;
-	r = emu_step(&c, stats, kvm_load_fpu, &io);
-	if (r == EMU_FAIL && c.unknown_insn && retry_allowed(stats, c.regs.rip)) {
-		stats->failures--;	/* counted by emu_step; not a failure yet */
+	r = emu_step_uncounted_failure(&c, stats, kvm_load_fpu, &io);
+	if (r == EMU_FAIL && c.unknown_insn && retry_allowed(retry, c.regs.rip)) {
+		stats->retried++;
 		return 0;
 	}
 	if (r == EMU_FAIL) {
+		stats->failures++;
 		snprintf(why, whylen, "%s", c.why);
 		return -1;
 	}
-	stats->retry_rip = 0;
+	retry->rip = 0;
 	if (r == EMU_EXCEPTION && c.fault.vector == X86_EXC_PF) {
 		c.sregs.cr2 = c.fault.cr2;
 		c.sregs_dirty = true;
@@ -210,29 +168,4 @@ int emu_handle_failure(int vcpu_fd, const struct guest_mem *mem, struct emu_stat
 		return -1;
 	}
 	return 0;
-}
-
-void emu_stats_add(struct emu_stats *total, const struct emu_stats *one)
-{
-	for (int i = 0; i < EMU_N_CLASSES; i++)
-		total->count[i] += one->count[i];
-	total->faults += one->faults;
-	total->failures += one->failures;
-	total->retried += one->retried;
-	total->misplaced_frames += one->misplaced_frames;
-}
-
-void emu_stats_print(const struct emu_stats *stats, FILE *out)
-{
-	for (int i = 0; i < EMU_N_CLASSES; i++)
-		if (stats->count[i])
-			fprintf(out, "emulated: %-20s %lu%s", emu_class_name(i), stats->count[i], log_eol());
-	if (stats->faults)
-		fprintf(out, "emulated: %-20s %lu%s", "faults delivered", stats->faults, log_eol());
-	if (stats->failures)
-		fprintf(out, "emulated: %-20s %lu%s", "failures", stats->failures, log_eol());
-	if (stats->misplaced_frames)
-		fprintf(out, "emulated: %-20s %lu%s", "iret frames at ESP", stats->misplaced_frames, log_eol());
-	if (stats->retried)
-		fprintf(out, "emulated: %-20s %lu%s", "handed back to KVM", stats->retried, log_eol());
 }

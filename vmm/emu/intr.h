@@ -1,12 +1,12 @@
 /*
- * emu_intr.h - interrupt and exception delivery through the guest's own
+ * intr.h - interrupt and exception delivery through the guest's own
  * 64-bit IDT (SDM vol. 3, 6.14), descriptor loads, and the 32-bit iret,
  * for the instruction fallback.
  */
 #ifndef MINIVMM_EMU_INTR_H
 #define MINIVMM_EMU_INTR_H
 
-#include "emu_cpu.h"
+#include "vmm/emu/cpu.h"
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,6 +1,6 @@
 /*
  * x86_decode.h - decodes the few x86 instructions minivmm carries out itself
- * when the host's KVM cannot emulate them (see docs in vmm/emulate.h and
+ * when the host's KVM cannot emulate them (see vmm/emu/emu.h and
  * docs/HOST-KVM.md).
  *
  * The decoder knows prefixes (66, 67, f2, f3, f0, segment overrides, REX,
@@ -11,38 +11,13 @@
 #ifndef MINIVMM_X86_DECODE_H
 #define MINIVMM_X86_DECODE_H
 
+#include "vmm/emu/emu.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #define X86_MAX_INSN_LEN 15
-
-/* What minivmm carries out; one entry per row of the table in x86_decode.c. */
-enum emu_class {
-	EMU_INT3,
-	EMU_INTN,
-	EMU_CLAC,
-	EMU_STAC,
-	EMU_POPCNT,
-	EMU_FWAIT,
-	EMU_LDMXCSR,
-	EMU_STMXCSR,
-	EMU_FXSAVE,
-	EMU_FXRSTOR,
-	EMU_CMPXCHG16B,		/* and cmpxchg8b (no REX.W) */
-	EMU_MOVD_TO_XMM,	/* 66 [REX.W] 0f 6e: movd/movq xmm, r/m */
-	EMU_MOVD_FROM_XMM,	/* 66 [REX.W] 0f 7e: movd/movq r/m, xmm */
-	EMU_MOVQ_LOAD,		/* f3 0f 7e: movq xmm, xmm/m64 */
-	EMU_MOVQ_STORE,		/* 66 0f d6: movq xmm/m64, xmm */
-	EMU_MOV128_LOAD,	/* movdqa/movdqu/movaps/movups/movapd/movupd xmm, xmm/m128 */
-	EMU_MOV128_STORE,	/* the same, xmm/m128, xmm */
-	EMU_PXOR,		/* pxor, xorps, xorpd */
-	EMU_IRET,		/* iret/iretd in 32-bit protected mode, same privilege */
-	EMU_N_CLASSES
-};
-
-/* The instruction's name for statistics and messages. */
-const char *emu_class_name(enum emu_class cls);
 
 enum x86_seg { X86_ES, X86_CS, X86_SS, X86_DS, X86_FS, X86_GS, X86_SEG_NONE };
 

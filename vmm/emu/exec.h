@@ -1,12 +1,12 @@
 /*
- * emu_exec.h - fetch, decode and carry out one instruction on an emu_cpu.
+ * exec.h - fetch, decode and carry out one instruction on an emu_cpu.
  * Pure: no KVM calls, so the unit tests drive it with fake state and memory.
  */
 #ifndef MINIVMM_EMU_EXEC_H
 #define MINIVMM_EMU_EXEC_H
 
-#include "emu_cpu.h"
-#include "x86_decode.h"
+#include "vmm/emu/cpu.h"
+#include "vmm/emu/x86_decode.h"
 
 /*
  * Fetches up to 15 bytes at CS:RIP (crossing into the next page only when

@@ -1,8 +1,8 @@
 /*
- * emu_cpu.h - the vCPU state the instruction fallback works on.
+ * cpu.h - the vCPU state the instruction fallback works on.
  *
  * It is KVM's own register layout (struct kvm_regs, kvm_sregs, kvm_fpu), so
- * the KVM glue (emulate.c) copies it in and out with one ioctl each, and the
+ * the KVM glue (kvm.c) copies it in and out with one ioctl each, and the
  * unit tests fill it by hand.  Guest memory is reached only through
  * common/guest_mem.h.
  */
@@ -10,6 +10,7 @@
 #define MINIVMM_EMU_CPU_H
 
 #include "common/guest_mem.h"
+#include "vmm/x86_arch.h"
 
 #include <linux/kvm.h>
 #include <stdbool.h>
@@ -43,41 +44,6 @@ enum emu_result {
 	EMU_EXCEPTION = 1,	/* cpu->fault holds a guest exception to deliver */
 	EMU_FAIL = -1,		/* cannot continue; cpu->why says why */
 };
-
-/* Exception vectors (SDM vol. 3, table 6-1). */
-enum {
-	X86_EXC_DB = 1, X86_EXC_UD = 6, X86_EXC_NM = 7, X86_EXC_DF = 8,
-	X86_EXC_TS = 10, X86_EXC_NP = 11, X86_EXC_SS = 12, X86_EXC_GP = 13,
-	X86_EXC_PF = 14, X86_EXC_MF = 16, X86_EXC_AC = 17,
-};
-
-/* RFLAGS bits. */
-#define X86_FL_CF   (1ull << 0)
-#define X86_FL_PF   (1ull << 2)
-#define X86_FL_AF   (1ull << 4)
-#define X86_FL_ZF   (1ull << 6)
-#define X86_FL_SF   (1ull << 7)
-#define X86_FL_TF   (1ull << 8)
-#define X86_FL_IF   (1ull << 9)
-#define X86_FL_OF   (1ull << 11)
-#define X86_FL_NT   (1ull << 14)
-#define X86_FL_RF   (1ull << 16)
-#define X86_FL_VM   (1ull << 17)
-#define X86_FL_AC   (1ull << 18)
-
-#define X86_CR0_PE  (1ull << 0)
-#define X86_CR0_MP  (1ull << 1)
-#define X86_CR0_EM  (1ull << 2)
-#define X86_CR0_TS  (1ull << 3)
-#define X86_CR0_WP  (1ull << 16)
-#define X86_CR0_PG  (1ull << 31)
-#define X86_CR4_PSE (1ull << 4)
-#define X86_CR4_PAE (1ull << 5)
-#define X86_CR4_OSFXSR (1ull << 9)
-#define X86_CR4_SMEP (1ull << 20)
-#define X86_CR4_SMAP (1ull << 21)
-#define X86_EFER_LMA (1ull << 10)
-#define X86_EFER_NXE (1ull << 11)
 
 /* Records a guest exception; returns EMU_EXCEPTION for "return emu_raise(...)". */
 static inline int emu_raise(struct emu_cpu *c, uint8_t vector, bool has_error, uint32_t error)
