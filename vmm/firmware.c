@@ -1,6 +1,7 @@
 /*
- * firmware.c - mapping bios.bin, SeaBIOS's debug port, and everything the
- * firmware reads from fw_cfg, including a Linux kernel for QEMU's
+ * firmware.c - mapping bios.bin, wiring SeaBIOS's debug console
+ * (devices/debugcon.c) to the log, and everything the firmware reads from
+ * fw_cfg, including a Linux kernel for QEMU's
  * linuxboot_dma option ROM (see firmware.h for the memory model).
  */
 #include "vmm/firmware.h"
@@ -21,6 +22,7 @@
 #include "common/log.h"
 #include "devices/fw_cfg.h"
 #include "devices/bus.h"
+#include "devices/debugcon.h"
 #include "devices/pci.h"
 #include "vmm/acpi_loader.h"
 #include "vmm/boot.h"
@@ -74,38 +76,11 @@ static void map_bios(struct vm *vm, const char *path)
 	free(img);
 }
 
-/*
- * SeaBIOS's debug output (Debian builds it with CONFIG_DEBUG_IO: QEMU's
- * debugcon at 0x402).  Reading the port answers 0xe9, which is how SeaBIOS
- * tells the port is there; lines go to the log at debug level (-vv).
- */
-static struct {
-	char line[200];
-	size_t len;
-} dbg;
-
-static void debug_port(void *opaque, uint64_t off, uint8_t *data,
-		       uint32_t len, bool is_write)
+/* SeaBIOS's log lines (devices/debugcon.h), at debug level (-vv). */
+static void log_firmware_line(void *opaque, const char *line)
 {
 	(void)opaque;
-	(void)off;
-	if (!is_write) {
-		memset(data, 0, len);
-		data[0] = 0xe9;
-		return;
-	}
-	for (uint32_t i = 0; i < len; i++) {
-		char c = (char)data[i];
-
-		if (c != '\n' && dbg.len < sizeof(dbg.line) - 1) {
-			if (c != '\r')
-				dbg.line[dbg.len++] = c;
-			continue;
-		}
-		dbg.line[dbg.len] = 0;
-		debug("firmware: %s", dbg.line);
-		dbg.len = 0;
-	}
+	debug("firmware: %s", line);
 }
 
 static void cfg_check(int r, const char *what)
@@ -215,9 +190,8 @@ struct fw_cfg *firmware_load(struct vm *vm, const struct firmware_opts *fo)
 	uint8_t one = 1;
 
 	map_bios(vm, fo->bios);
-	if (bus_register(&vm->bus, BUS_PIO, FIRMWARE_DEBUG_PORT, 1, debug_port,
-			 NULL, "firmware-debug") < 0)
-		die("firmware: port %#x is taken", FIRMWARE_DEBUG_PORT);
+	if (!debugcon_create(&vm->bus, DEBUGCON_PORT_SEABIOS, log_firmware_line, NULL))
+		die("firmware: cannot add the debug console at port %#x", DEBUGCON_PORT_SEABIOS);
 	cfg = fw_cfg_create(&vm->bus, &vm->mem);
 	if (!cfg)
 		die("fw_cfg: cannot create the device");
@@ -241,62 +215,6 @@ struct fw_cfg *firmware_load(struct vm *vm, const struct firmware_opts *fo)
 	if (fo->kernel)
 		add_linux(vm, cfg, fo);
 	return cfg;
-}
-
-/*
- * PIIX3's Reset Control register at 0xcf9: writing it with bit 2 (reset
- * CPU) set resets the machine; SeaBIOS's reboot path tries it first.
- */
-static struct {
-	uint8_t value;
-	void (*on_reset)(void *);
-	void *opaque;
-} rcr;
-
-static void rcr_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
-		   bool is_write)
-{
-	(void)opaque;
-	(void)off;
-	if (!is_write) {
-		memset(data, 0, len);
-		data[0] = rcr.value;
-		return;
-	}
-	rcr.value = data[0] & 0x0e;
-	if ((data[0] & 0x04) && rcr.on_reset)
-		rcr.on_reset(rcr.opaque);
-}
-
-void firmware_pci_chipset(struct pci_bus *bus, void (*on_reset)(void *),
-			  void *opaque)
-{
-	const struct pci_device_info piix3 = {
-		.vendor = 0x8086, .device = 0x7000,	/* 82371SB PIIX3 ISA */
-		.class_code = 0x060100,			/* bridge, ISA */
-	};
-	struct pci_device *isa;
-
-	if (pci_next_slot(bus) != 1)
-		die("firmware: PCI slot 1 is taken before the ISA bridge");
-	isa = pci_add_device(bus, &piix3);
-	if (!isa)
-		die("firmware: cannot add the PIIX3 ISA bridge");
-	pci_cfg_put(isa, 0x3d, 1, 0);	/* Interrupt Pin: none */
-	pci_cfg_put(isa, 0x3c, 1, 0);
-	/* PIRQ route control 0x60-0x63: SeaBIOS writes them; reads back. */
-	pci_set_wmask(isa, 0x60, 4, 0xff);
-	pci_cfg_put(isa, 0x60, 4, 0x80808080u);	/* routing disabled */
-	pci_cfg_put(&bus->host, 0x2c, 2, 0x1af4);	/* subsystem vendor */
-	pci_cfg_put(&bus->host, 0x2e, 2, 0x1100);	/* subsystem: QEMU VM */
-	/* The PAM registers 0x59-0x5f: plain bytes (see firmware.h). */
-	pci_set_wmask(&bus->host, 0x59, 7, 0xff);
-	bus->gsi_follows_line = true;
-	rcr.on_reset = on_reset;
-	rcr.opaque = opaque;
-	if (bus_register(bus->plat->bus, BUS_PIO, 0xcf9, 1, rcr_io, NULL,
-			 "reset-control") < 0)
-		die("firmware: port 0xcf9 is taken");
 }
 
 void firmware_attach_rom(struct pci_device *dev, const char *path)

@@ -41,13 +41,11 @@
 
 struct vm;
 struct fw_cfg;
-struct pci_bus;
 struct pci_device;
 
 #define FIRMWARE_SLOT 8			/* KVM memory slot of the image */
 #define FIRMWARE_MAX_SIZE (256u << 10)	/* below it: KVM's TSS at 0xfffbd000 */
 #define FIRMWARE_LEGACY_SIZE (128u << 10)	/* mirrored at 0xe0000 */
-#define FIRMWARE_DEBUG_PORT 0x402	/* SeaBIOS's debug output (QEMU debugcon) */
 #define LINUXBOOT_DMA_ROM "/usr/share/qemu/linuxboot_dma.bin"
 
 struct firmware_opts {
@@ -74,17 +72,6 @@ struct firmware_opts {
 unsigned firmware_pci_irq(unsigned slot, unsigned pin);
 
 #define FIRMWARE_DEFAULT_NET_ROM "/usr/lib/ipxe/qemu/pxe-virtio.rom"
-
-/*
- * What SeaBIOS needs of the PCI bus, called before any other device is
- * added: the host bridge shows QEMU's i440FX subsystem ids (1af4:1100, how
- * SeaBIOS's qemu_detect() knows it runs on QEMU's i440FX), a PIIX3 ISA
- * bridge (8086:7000) sits at 00:01.0 where SeaBIOS's PIIX code expects it,
- * INTx follows what the BIOS writes to Interrupt Line, and PIIX3's reset
- * control register (port 0xcf9) calls on_reset.  Dies on failure.
- */
-void firmware_pci_chipset(struct pci_bus *bus, void (*on_reset)(void *),
-			  void *opaque);
 
 /*
  * Loads an option ROM image from path onto dev's expansion ROM BAR.

@@ -8,6 +8,7 @@
 #include "devices/disk_image.h"
 #include "devices/acpi_pm.h"
 #include "devices/exit_port.h"
+#include "devices/i440fx.h"
 #include "devices/pvpanic.h"
 #include "devices/pci.h"
 #include "devices/virtio_net.h"
@@ -235,8 +236,13 @@ void machine_build(struct machine *m, struct vm *vm, const struct options *o)
 			    VM_PCI_PIO_BASE, VM_PCI_PIO_SIZE);
 	if (!m->pci)
 		die("PCI: cannot create the host bridge");
-	if (o->firmware)
-		firmware_pci_chipset(m->pci, on_reset, m);
+	/* What SeaBIOS needs of the bus, before any other device takes slot 1. */
+	if (o->firmware) {
+		m->chipset = i440fx_create(m->pci, on_reset, m);
+		if (!m->chipset)
+			die("firmware: cannot add the PIIX3 ISA bridge at PCI slot %u and its reset port %#x",
+			    I440FX_PIIX3_SLOT, I440FX_RESET_PORT);
+	}
 	build_network(m, vm, o);
 	build_disks(m, vm, o);
 	/* Last, so the other devices keep the slots they always had. */

@@ -33,6 +33,7 @@ struct machine {
 	struct acpi_pm *acpi_pm;
 	struct pvpanic *pvpanic;
 	struct pci_bus *pci;
+	struct i440fx *chipset;	/* firmware boots only */
 	struct virtio_net *net[MAX_NETS];
 	struct net_backend *backend[MAX_NETS];
 	unsigned nnets;
