@@ -21,7 +21,6 @@
 
 #include "common/log.h"
 
-#define ETH_HDR 14
 #define HDR_NUM_BUFFERS 10	/* offsetof(virtio_net_hdr_v1, num_buffers) */
 
 /*
@@ -193,7 +192,7 @@ static int deliver(struct virtio_net *n, uint8_t *frame, size_t len)
 {
 	int r;
 
-	if (len < NET_HDR_LEN + ETH_HDR) {
+	if (len < NET_HDR_LEN + NET_ETH_HLEN) {
 		n->st.rx_drops[NET_DROP_TRUNCATED]++;
 		return 0;
 	}
@@ -306,7 +305,7 @@ static int rx_one_direct(struct virtio_net *n)
 			n->st.rx_drops[NET_DROP_BACKEND]++;
 		return len == -EMSGSIZE ? 1 : 0;
 	}
-	if ((size_t)len < NET_HDR_LEN + ETH_HDR) {
+	if ((size_t)len < NET_HDR_LEN + NET_ETH_HLEN) {
 		vq_unpop(vq);
 		n->st.rx_drops[NET_DROP_TRUNCATED]++;
 		return 1;

@@ -17,8 +17,6 @@
 
 #include "common/log.h"
 
-#define ETH_HDR 14
-
 /*
  * 5.1.6.2.1: the driver must not ask for an offload it did not negotiate.
  * Returns the drop reason, or NET_DROP_NONE.
@@ -76,7 +74,7 @@ static enum net_drop_reason tx_one(struct virtio_net *n,
 
 	if (len < NET_HDR_LEN)
 		return NET_DROP_SHORT_HDR;
-	if (len < NET_HDR_LEN + ETH_HDR)
+	if (len < NET_HDR_LEN + NET_ETH_HLEN)
 		return NET_DROP_TRUNCATED;
 	if (len > VNET_BUF_SIZE)
 		return NET_DROP_TOO_BIG;

@@ -24,6 +24,8 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include "net/packet.h"
+
 /* The same values as TUN_F_*, so tap passes them through unchanged. */
 #define NET_OFF_CSUM 0x01	/* partial checksums (NEEDS_CSUM) */
 #define NET_OFF_TSO4 0x02
@@ -37,7 +39,7 @@
  * to catch frames that do not fit, and readv() takes at most IOV_MAX).
  */
 #define NET_RECV_MAX_IOV 64
-#define NET_MAX_FRAME (NET_HDR_LEN + 65536 + 14 + 4)
+#define NET_MAX_FRAME (NET_HDR_LEN + 65536 + NET_ETH_HLEN + 4)
 
 struct net_backend;
 

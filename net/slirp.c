@@ -23,11 +23,12 @@
 
 #include <linux/virtio_net.h>
 #include "common/log.h"
+#include "net/packet.h"
 #include "net/slirp_lib.h"
 
 /* slirp's MTU is 1500: the largest frame it emits is 1514 bytes. */
 #define SLIRP_MTU 1500
-#define SLOT_SIZE (NET_HDR_LEN + 14 + SLIRP_MTU + 4)
+#define SLOT_SIZE (NET_HDR_LEN + NET_ETH_HLEN + SLIRP_MTU + 4)
 
 struct slirp_timer {
 	struct slirp_timer *next;
@@ -298,7 +299,7 @@ static int sb_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
 		memcpy(s->txbuf + len, iov[i].iov_base, iov[i].iov_len);
 		len += iov[i].iov_len;
 	}
-	if (len < NET_HDR_LEN + 14) {
+	if (len < NET_HDR_LEN + NET_ETH_HLEN) {
 		s->stats.tx_malformed++;
 		return -EINVAL;
 	}

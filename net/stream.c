@@ -23,8 +23,7 @@
 #include <linux/virtio_net.h>
 
 #include "common/log.h"
-
-#define ETH_HDR 14
+#include "net/packet.h"
 
 struct byte_buf {
 	uint8_t *data;		/* STREAM_BUF_SIZE bytes */
@@ -153,7 +152,7 @@ static int next_frame(struct stream_be *s, size_t *off, uint32_t *len)
 		}
 		if (r == 0)
 			return 0;
-		if (*len >= ETH_HDR) {
+		if (*len >= NET_ETH_HLEN) {
 			*off = b->head + STREAM_LEN_BYTES;
 			return 1;
 		}
@@ -375,7 +374,7 @@ static bool iov_peek(const struct iovec *iov, int iovcnt, size_t at,
  */
 static size_t unpadded_len(const struct iovec *iov, int iovcnt, size_t len)
 {
-	uint8_t h[ETH_HDR + 6];
+	uint8_t h[NET_ETH_HLEN + 6];
 	size_t ip;
 
 	if (!iov_peek(iov, iovcnt, NET_HDR_LEN, h, sizeof(h)))
@@ -386,7 +385,7 @@ static size_t unpadded_len(const struct iovec *iov, int iovcnt, size_t len)
 		ip = 40 + ((size_t)h[18] << 8 | h[19]);	/* + payload length */
 	else
 		return len;
-	return ip >= 20 && ETH_HDR + ip < len ? ETH_HDR + ip : len;
+	return ip >= 20 && NET_ETH_HLEN + ip < len ? NET_ETH_HLEN + ip : len;
 }
 
 /* The 12-byte header, wherever the iovec splits it. */
@@ -416,7 +415,7 @@ static int sb_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
 
 	for (int i = 0; i < iovcnt; i++)
 		total += iov[i].iov_len;
-	if (total < NET_HDR_LEN + ETH_HDR || total - NET_HDR_LEN > STREAM_MAX_FRAME) {
+	if (total < NET_HDR_LEN + NET_ETH_HLEN || total - NET_HDR_LEN > STREAM_MAX_FRAME) {
 		s->stats.tx_malformed++;
 		return -EINVAL;
 	}
