@@ -14,17 +14,6 @@
 
 #include "common/log.h"
 
-void virtio_net_default_opts(struct virtio_net_opts *o)
-{
-	static const uint8_t mac[6] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
-
-	memset(o, 0, sizeof(*o));
-	memcpy(o->mac, mac, 6);
-	o->csum = o->tso = o->mrg_rxbuf = o->ctrl_vq = true;
-	o->event_idx = o->indirect = true;
-	o->queue_size = VQ_MAX_SIZE;
-}
-
 unsigned vnet_offloads_from_features(uint64_t f)
 {
 	unsigned off = 0;
@@ -54,7 +43,7 @@ unsigned vnet_offloads_from_features(uint64_t f)
  * remove features, and 5.1.3.1's dependencies are kept: TSO needs CSUM,
  * ECN needs TSO, CTRL_* need CTRL_VQ.
  */
-static uint64_t compute_offered(const struct virtio_net_opts *o,
+static uint64_t compute_offered(const struct net_card_opts *o,
 				const struct net_backend *be)
 {
 	uint64_t f = F(VIRTIO_F_VERSION_1) | F(VIRTIO_NET_F_MAC) |
@@ -292,7 +281,7 @@ static void vnet_backend_rx_ready(void *opaque)
 
 struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 				     struct net_backend *be,
-				     const struct virtio_net_opts *opts,
+				     const struct net_card_opts *opts,
 				     unsigned gsi)
 {
 	struct virtio_net *n;

@@ -19,21 +19,7 @@
 #include "devices/pci.h"
 #include "devices/platform.h"
 #include "net/backend.h"
-
-struct virtio_net_opts {
-	uint8_t mac[6];
-	bool csum;		/* off: no CSUM/GUEST_CSUM and so no TSO */
-	bool tso;		/* off: no TSO/UFO/ECN in either direction */
-	bool mrg_rxbuf;
-	bool ctrl_vq;
-	bool event_idx;
-	bool indirect;
-	unsigned queue_size;	/* power of two, 2..256; 0 = 256 */
-	struct net_pcap *pcap;	/* capture both ways (the device closes it) */
-};
-
-/* Everything on, queue size 256, MAC 52:54:00:12:34:56. */
-void virtio_net_default_opts(struct virtio_net_opts *o);
+#include "net/card.h"
 
 struct virtio_net;
 
@@ -43,7 +29,7 @@ struct virtio_net;
  */
 struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 				     struct net_backend *be,
-				     const struct virtio_net_opts *opts,
+				     const struct net_card_opts *opts,
 				     unsigned gsi);
 void virtio_net_destroy(struct virtio_net *n);
 

@@ -42,7 +42,7 @@ struct virtio_net {
 	struct platform *plat;
 	struct net_backend *be;
 	struct virtio_pci *vp;
-	struct virtio_net_opts opts;
+	struct net_card_opts opts;
 	uint64_t offered;
 	uint64_t features;	/* negotiated (0 before FEATURES_OK) */
 	unsigned rx_accepts;	/* NET_OFF_* the guest takes on receive now */

@@ -17,13 +17,9 @@
 
 void net_spec_default(struct net_spec *ns)
 {
-	static const uint8_t mac[6] = NET_DEFAULT_MAC;
-
 	memset(ns, 0, sizeof(*ns));
 	ns->kind = NET_KIND_SLIRP;
-	memcpy(ns->mac, mac, sizeof(mac));
-	ns->csum = ns->tso = ns->mrg_rxbuf = ns->event_idx = ns->indirect = true;
-	ns->queue_size = NET_DEFAULT_QUEUE_SIZE;
+	net_card_default(&ns->card);
 	slirp_spec_default(&ns->slirp);
 }
 
@@ -268,21 +264,21 @@ static int parse_option(char *item, struct net_spec *ns, bool *tso_given,
 	val = eq + 1;
 
 	if (strcmp(key, "mac") == 0)
-		return parse_mac(val, ns->mac, err, errlen);
+		return parse_mac(val, ns->card.mac, err, errlen);
 	if (strcmp(key, "csum") == 0)
-		return parse_onoff(key, val, &ns->csum, err, errlen);
+		return parse_onoff(key, val, &ns->card.csum, err, errlen);
 	if (strcmp(key, "tso") == 0) {
 		*tso_given = true;
-		return parse_onoff(key, val, &ns->tso, err, errlen);
+		return parse_onoff(key, val, &ns->card.tso, err, errlen);
 	}
 	if (strcmp(key, "mrg_rxbuf") == 0)
-		return parse_onoff(key, val, &ns->mrg_rxbuf, err, errlen);
+		return parse_onoff(key, val, &ns->card.mrg_rxbuf, err, errlen);
 	if (strcmp(key, "event_idx") == 0)
-		return parse_onoff(key, val, &ns->event_idx, err, errlen);
+		return parse_onoff(key, val, &ns->card.event_idx, err, errlen);
 	if (strcmp(key, "indirect") == 0)
-		return parse_onoff(key, val, &ns->indirect, err, errlen);
+		return parse_onoff(key, val, &ns->card.indirect, err, errlen);
 	if (strcmp(key, "queue_size") == 0)
-		return parse_queue_size(val, &ns->queue_size, err, errlen);
+		return parse_queue_size(val, &ns->card.queue_size, err, errlen);
 	if (strcmp(key, "pcap") == 0)
 		return parse_path(key, val, ns->pcap, err, errlen);
 	if (strcmp(key, "romfile") == 0)
@@ -343,11 +339,11 @@ int net_spec_parse(struct net_spec *ns, const char *arg, char *err, size_t errle
 		r = fail(err, errlen, "-net: stream: needs path=SOCKET (the socket the "
 			 "peer listens on)%s%s", "", "");
 	/* virtio 1.2 5.1.3.1: HOST_TSO4/6 require CSUM, GUEST_TSO4/6 GUEST_CSUM. */
-	if (r == 0 && !ns->csum) {
-		if (tso_given && ns->tso)
+	if (r == 0 && !ns->card.csum) {
+		if (tso_given && ns->card.tso)
 			r = fail(err, errlen, "-net: tso=on needs csum=on (TSO "
 				 "requires checksum offload)%s%s", "", "");
-		ns->tso = false;
+		ns->card.tso = false;
 	}
 	free(copy);
 	return r;

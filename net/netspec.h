@@ -54,6 +54,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "net/card.h"
 #include "net/slirp.h"
 
 enum net_kind { NET_KIND_NONE, NET_KIND_SLIRP, NET_KIND_TAP, NET_KIND_PASST,
@@ -61,17 +62,12 @@ enum net_kind { NET_KIND_NONE, NET_KIND_SLIRP, NET_KIND_TAP, NET_KIND_PASST,
 
 #define NET_SOCKET_PATH_MAX 107	/* sizeof(sockaddr_un.sun_path) - 1 */
 
-#define NET_DEFAULT_MAC { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 }
-#define NET_DEFAULT_QUEUE_SIZE 256
-#define NET_MAX_QUEUE_SIZE 256
 
 struct net_spec {
 	enum net_kind kind;
 	char ifname[IFNAMSIZ];		/* tap only */
-	uint8_t mac[6];
-	bool csum, tso, mrg_rxbuf, event_idx, indirect;
-	unsigned queue_size;
-	char pcap[PATH_MAX];		/* "" = none */
+	struct net_card_opts card;	/* mac= ... queue_size=; card.pcap stays NULL */
+	char pcap[PATH_MAX];		/* pcap=FILE, "" = none */
 	char romfile[PATH_MAX];		/* "" = none */
 	char path[PATH_MAX];		/* passt: program ("" = PATH); stream: socket */
 	struct slirp_spec slirp;	/* slirp only */

@@ -144,13 +144,12 @@ static struct net_backend *open_backend(struct vm *vm, const struct net_spec *ns
  * A card that kept the default MAC gets it plus its index, so two cards
  * never share an address; a MAC the user gave is used as it is.
  */
-static void pick_mac(uint8_t out[6], const uint8_t given[6], unsigned index)
+static void pick_mac(uint8_t mac[6], unsigned index)
 {
 	static const uint8_t def[6] = NET_DEFAULT_MAC;
 
-	memcpy(out, given, 6);
-	if (memcmp(given, def, 6) == 0)
-		out[5] = (uint8_t)(out[5] + index);
+	if (memcmp(mac, def, 6) == 0)
+		mac[5] = (uint8_t)(mac[5] + index);
 }
 
 /* One virtio-net card per -net (none of them for "-net none"). */
@@ -158,7 +157,6 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 {
 	for (unsigned i = 0; i < o->nnets; i++) {
 		struct net_spec ns;
-		struct virtio_net_opts vo;
 		char err[4400];
 		const char *pcap;
 		unsigned gsi;
@@ -167,22 +165,15 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 			die("%s", err);
 		if (ns.kind == NET_KIND_NONE)
 			continue;
-		virtio_net_default_opts(&vo);
-		pick_mac(vo.mac, ns.mac, m->nnets);
-		vo.csum = ns.csum;
-		vo.tso = ns.tso;
-		vo.mrg_rxbuf = ns.mrg_rxbuf;
-		vo.event_idx = ns.event_idx;
-		vo.indirect = ns.indirect;
-		vo.queue_size = ns.queue_size;
+		pick_mac(ns.card.mac, m->nnets);
 		pcap = ns.pcap[0] ? ns.pcap : (m->nnets == 0 ? o->pcap : NULL);
-		if (pcap && !(vo.pcap = net_pcap_open(pcap, err, sizeof(err))))
+		if (pcap && !(ns.card.pcap = net_pcap_open(pcap, err, sizeof(err))))
 			die("%s%s", ns.pcap[0] ? "pcap=" : "--pcap ", err);
 
 		m->backend[m->nnets] = open_backend(vm, &ns, o);
 		gsi = PCI_GSI_BASE + pci_next_slot(m->pci) % 8;
 		m->net[m->nnets] = virtio_net_create(m->pci, &vm->platform,
-						     m->backend[m->nnets], &vo, gsi);
+						     m->backend[m->nnets], &ns.card, gsi);
 		if (!m->net[m->nnets])
 			die("-net %s: cannot create the virtio-net device", o->net[i]);
 		/* With firmware, iPXE's virtio ROM by default (if installed). */

@@ -335,10 +335,10 @@ static inline struct net_pcap *fz_pcap_open(void)
 static inline void fz_net_create(struct fz_net *e, uint8_t caps, uint8_t optbits,
 				 uint8_t qlog)
 {
-	struct virtio_net_opts o;
+	struct net_card_opts o;
 
 	fb_init(&e->fb, caps & 1 ? FZ_ALL_OFF : 0, caps & 2 ? FZ_ALL_OFF : 0);
-	virtio_net_default_opts(&o);
+	net_card_default(&o);
 	o.csum = !(optbits & 1);
 	o.tso = !(optbits & 2);
 	o.mrg_rxbuf = !(optbits & 4);

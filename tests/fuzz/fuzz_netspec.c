@@ -28,7 +28,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		FZ_ASSERT(!strchr(err, '\n') || memchr(data, '\n', size),
 			  "message of several lines");
 	} else {
-		unsigned q = ns.queue_size;
+		unsigned q = ns.card.queue_size;
 
 		FZ_ASSERT(q >= 2 && q <= NET_MAX_QUEUE_SIZE && !(q & (q - 1)), "qs %u", q);
 		FZ_ASSERT(memchr(ns.ifname, 0, sizeof(ns.ifname)), "ifname");

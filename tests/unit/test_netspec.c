@@ -36,9 +36,9 @@ TEST(defaults_are_slirp_qemu_mac_all_features_256)
 
 	net_spec_default(&ns);
 	CHECK_EQ(ns.kind, NET_KIND_SLIRP);
-	CHECK_MEM(ns.mac, mac, 6);
-	CHECK(ns.csum && ns.tso && ns.mrg_rxbuf && ns.event_idx && ns.indirect);
-	CHECK_EQ(ns.queue_size, 256);
+	CHECK_MEM(ns.card.mac, mac, 6);
+	CHECK(ns.card.csum && ns.card.tso && ns.card.mrg_rxbuf && ns.card.event_idx && ns.card.indirect);
+	CHECK_EQ(ns.card.queue_size, 256);
 	CHECK_EQ(ns.pcap[0], 0);
 	CHECK_EQ(ns.romfile[0], 0);
 	CHECK(ns.slirp.ipv6);
@@ -87,7 +87,7 @@ TEST(passt_and_stream_forms)
 	CHECK_EQ(ns.path[0], 0);	/* passt found on PATH */
 	CHECK_EQ(parse("passt,passt=/opt/passt/passt,csum=off"), 0);
 	CHECK(strcmp(ns.path, "/opt/passt/passt") == 0);
-	CHECK(!ns.csum && !ns.tso);
+	CHECK(!ns.card.csum && !ns.card.tso);
 	CHECK_EQ(parse("stream,path=/run/passt.socket,mac=52:54:00:00:00:02"), 0);
 	CHECK_EQ(ns.kind, NET_KIND_STREAM);
 	CHECK(strcmp(ns.path, "/run/passt.socket") == 0);
@@ -130,7 +130,7 @@ TEST(mac_option)
 	static const uint8_t want[6] = { 0x02, 0xab, 0xCD, 0x00, 0x01, 0xfe };
 
 	CHECK_EQ(parse("tap0,mac=02:ab:CD:00:01:fe"), 0);
-	CHECK_MEM(ns.mac, want, 6);
+	CHECK_MEM(ns.card.mac, want, 6);
 	CHECK(fails_with("slirp,mac=52:54:00:12:34", "-net: mac: expected six hex bytes "
 			 "like 52:54:00:12:34:56, got '52:54:00:12:34'"));
 	CHECK(fails_with("slirp,mac=52:54:00:12:34:5g", "-net: mac: expected six hex "
@@ -146,12 +146,12 @@ TEST(mac_option)
 TEST(on_off_options)
 {
 	CHECK_EQ(parse("slirp,mrg_rxbuf=off,event_idx=off,indirect=off"), 0);
-	CHECK(!ns.mrg_rxbuf && !ns.event_idx && !ns.indirect);
-	CHECK(ns.csum && ns.tso);
+	CHECK(!ns.card.mrg_rxbuf && !ns.card.event_idx && !ns.card.indirect);
+	CHECK(ns.card.csum && ns.card.tso);
 	CHECK_EQ(parse("slirp,tso=off"), 0);
-	CHECK(ns.csum && !ns.tso);
+	CHECK(ns.card.csum && !ns.card.tso);
 	CHECK_EQ(parse("slirp,indirect=off,indirect=on"), 0);	/* later wins */
-	CHECK(ns.indirect);
+	CHECK(ns.card.indirect);
 	CHECK(fails_with("slirp,csum=yes", "-net: csum: expected on or off, got 'yes'"));
 	CHECK(fails_with("slirp,event_idx=", "-net: event_idx: expected on or off, got ''"));
 	CHECK(fails_with("slirp,mrg_rxbuf", "-net: mrg_rxbuf: needs a value (mrg_rxbuf=...)"));
@@ -160,7 +160,7 @@ TEST(on_off_options)
 TEST(csum_off_turns_tso_off_and_explicit_tso_on_is_an_error)
 {
 	CHECK_EQ(parse("tap0,csum=off"), 0);
-	CHECK(!ns.csum && !ns.tso);
+	CHECK(!ns.card.csum && !ns.card.tso);
 	CHECK(fails_with("tap0,csum=off,tso=on",
 			 "-net: tso=on needs csum=on (TSO requires checksum offload)"));
 	CHECK(fails_with("tap0,tso=on,csum=off",
@@ -170,11 +170,11 @@ TEST(csum_off_turns_tso_off_and_explicit_tso_on_is_an_error)
 TEST(queue_size_option)
 {
 	CHECK_EQ(parse("slirp,queue_size=2"), 0);
-	CHECK_EQ(ns.queue_size, 2);
+	CHECK_EQ(ns.card.queue_size, 2);
 	CHECK_EQ(parse("slirp,queue_size=64"), 0);
-	CHECK_EQ(ns.queue_size, 64);
+	CHECK_EQ(ns.card.queue_size, 64);
 	CHECK_EQ(parse("slirp,queue_size=256"), 0);
-	CHECK_EQ(ns.queue_size, 256);
+	CHECK_EQ(ns.card.queue_size, 256);
 	CHECK(fails_with("slirp,queue_size=1", "-net: queue_size: expected a power of "
 			 "two from 2 to 256, got '1'"));
 	CHECK(fails_with("slirp,queue_size=100", "-net: queue_size: expected a power "

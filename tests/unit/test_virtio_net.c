@@ -167,7 +167,7 @@ static void wr(struct tenv *e, unsigned off, unsigned len, uint64_t v)
 }
 
 static struct tenv *tenv_opts(unsigned tx_caps, unsigned rx_caps,
-			      const struct virtio_net_opts *o)
+			      const struct net_card_opts *o)
 {
 	struct tenv *e = calloc(1, sizeof(*e));
 
@@ -184,9 +184,9 @@ static struct tenv *tenv_opts(unsigned tx_caps, unsigned rx_caps,
 
 static struct tenv *tenv_new(unsigned tx_caps, unsigned rx_caps)
 {
-	struct virtio_net_opts o;
+	struct net_card_opts o;
 
-	virtio_net_default_opts(&o);
+	net_card_default(&o);
 	return tenv_opts(tx_caps, rx_caps, &o);
 }
 
@@ -354,17 +354,17 @@ TEST(slirp_like_backend_gets_tx_offloads_and_guest_csum_only)
 
 TEST(options_remove_offloads)
 {
-	struct virtio_net_opts o;
+	struct net_card_opts o;
 	struct tenv *e;
 
-	virtio_net_default_opts(&o);
+	net_card_default(&o);
 	o.tso = false;
 	e = tenv_opts(ALL_OFF, ALL_OFF, &o);
 	CHECK_EQ(e->offered, BASE_OFFER | B(VIRTIO_NET_F_CSUM) |
 		 B(VIRTIO_NET_F_GUEST_CSUM) |
 		 B(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS));
 	tenv_free(e);
-	virtio_net_default_opts(&o);
+	net_card_default(&o);
 	o.csum = false;		/* takes TSO with it */
 	o.mrg_rxbuf = o.ctrl_vq = o.event_idx = o.indirect = false;
 	e = tenv_opts(ALL_OFF, ALL_OFF, &o);
@@ -1035,7 +1035,7 @@ TEST(pcap_captures_both_directions_with_completed_sums)
 	char path[] = "/tmp/minivmm-test-vnet-XXXXXX";
 	char err[300];
 	int fd = mkstemp(path);
-	struct virtio_net_opts o;
+	struct net_card_opts o;
 	struct tenv *e;
 	uint8_t f[400], file[4096];
 	const uint8_t *rec;
@@ -1043,7 +1043,7 @@ TEST(pcap_captures_both_directions_with_completed_sums)
 	FILE *fp;
 
 	close(fd);
-	virtio_net_default_opts(&o);
+	net_card_default(&o);
 	o.pcap = net_pcap_open(path, err, sizeof(err));
 	CHECK(o.pcap != NULL);
 	e = tenv_opts(0, 0, &o);
