@@ -172,6 +172,16 @@ static inline uint64_t fg_virtio_offered(struct fake_guest *g, uint64_t bar)
 	return f | fg_mmio_read(g, bar + VIRTIO_PCI_COMMON_DF, 4) << 32;
 }
 
+/* Writes the 64-bit driver feature word, both halves (4.1.4.3). */
+static inline void fg_virtio_set_features(struct fake_guest *g, uint64_t bar,
+					  uint64_t f)
+{
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_GF, 4, (uint32_t)f);
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_GF, 4, (uint32_t)(f >> 32));
+}
+
 /* ---- a driver's side of a split ring ---- */
 
 #define FVQ_NEXT 1

@@ -74,10 +74,7 @@ static struct env *env_new(bool ro, uint64_t accept, unsigned tail)
 	e->offered = fg_virtio_offered(e->g, e->bar);
 	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 1);
 	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 3);
-	wr(e, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
-	wr(e, VIRTIO_PCI_COMMON_GF, 4, (uint32_t)accept);
-	wr(e, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
-	wr(e, VIRTIO_PCI_COMMON_GF, 4, (uint32_t)(accept >> 32));
+	fg_virtio_set_features(e->g, e->bar, accept);
 	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0b);
 	fvq_init(&e->q, e->g, QSIZE);
 	wr(e, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);

@@ -192,10 +192,7 @@ static inline uint8_t negotiate_raw(struct tenv *e, uint64_t f)
 	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0);
 	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 1);
 	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 3);
-	wr(e, VIRTIO_PCI_COMMON_GFSELECT, 4, 0);
-	wr(e, VIRTIO_PCI_COMMON_GF, 4, (uint32_t)f);
-	wr(e, VIRTIO_PCI_COMMON_GFSELECT, 4, 1);
-	wr(e, VIRTIO_PCI_COMMON_GF, 4, (uint32_t)(f >> 32));
+	fg_virtio_set_features(e->g, e->bar, f);
 	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0b);
 	return status(e);
 }
