@@ -5,9 +5,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RCR_SYS_RESET	0x02	/* with RESET_CPU: a full reset; kept, not acted on */
-#define RCR_RESET_CPU	0x04
-#define RCR_FULL_RESET	0x08
+/* Reset Control bits (PIIX3 datasheet, RC register; bit 3 as QEMU keeps it). */
+#define RCR_SYS_RESET	0x02	/* hard, not soft, reset: kept, the same here */
+#define RCR_RESET_CPU	0x04	/* written as 1: the machine resets */
+#define RCR_FULL_RESET	0x08	/* kept, no other effect */
 #define RCR_WRITABLE	(RCR_SYS_RESET | RCR_RESET_CPU | RCR_FULL_RESET)
 
 struct i440fx {
