@@ -60,6 +60,9 @@ expect_in linux_two_cpus_up 'smp: Brought up 1 node, 2 CPUs' "$LOG"
 # up) once hardware-reduced ACPI has dropped it.
 expect_in linux_serial_16550A 'ttyS0 at I/O 0x3f8 \(irq = [0-9]+, base_baud = 115200\) is a 16550A' "$LOG"
 expect_in linux_found_acpi 'ACPI: RSDP 0x00000000000F8000' "$LOG"
+# The hypervisor bit (vmm/cpuid.c): Linux finds KVM's leaves and kvm-clock.
+expect_in linux_detected_kvm 'Hypervisor detected: KVM' "$LOG"
+expect_in linux_uses_kvm_clock 'clocksource: kvm-clock' "$LOG"
 expect_in linux_unpacked_initramfs 'Freeing initrd memory|Trying to unpack rootfs' "$LOG"
 expect_in linux_run_init 'Run /init as init process' "$LOG"
 

@@ -1,13 +1,12 @@
 #!/usr/bin/env python3
 """Talks to the nested bed's L1 QEMU over its QMP socket (tests/nested/l1.sh).
 
-Usage: l1-monitor.py SOCKET state|nmi
+Usage: l1-monitor.py SOCKET state
 
   state  prints where L1's vCPU is: its registers and the instructions at
-         RIP, for the record of a stall (tests/integration/t_nested.sh)
-  nmi    sends L1 an NMI: an NMI leaves guest mode whatever L1's interrupt
-         state is, so it breaks an L2 vCPU that L1 can no longer take
-         back by a timer interrupt
+         RIP, for the record of a stall (tests/integration/t_nested.sh).
+         In guest mode RIP is L2's, which QEMU cannot read ("unable to
+         read memory").
 
 QMP rather than the human monitor: its replies are JSON, with no line
 editing echoed back.  Exits 1 with one line if QEMU does not answer.
@@ -28,16 +27,16 @@ def command(sock_file, execute, arguments=None):
         if not line:
             raise OSError("QEMU closed the QMP socket")
         reply = json.loads(line)
-        # Events (a guest NMI's, say) come in between; skip them.
+        # Events (a STOP, say) come in between; skip them.
         if "return" in reply or "error" in reply:
             return reply
 
 
 def main():
-    if len(sys.argv) != 3 or sys.argv[2] not in ("state", "nmi"):
-        print("usage: l1-monitor.py SOCKET state|nmi", file=sys.stderr)
+    if len(sys.argv) != 3 or sys.argv[2] != "state":
+        print("usage: l1-monitor.py SOCKET state", file=sys.stderr)
         return 2
-    path, what = sys.argv[1], sys.argv[2]
+    path = sys.argv[1]
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(10)
@@ -45,10 +44,6 @@ def main():
             f = s.makefile("rw")
             f.readline()  # the greeting
             command(f, "qmp_capabilities")
-            if what == "nmi":
-                reply = command(f, "inject-nmi")
-                print("nmi: " + ("sent" if "return" in reply else json.dumps(reply)))
-                return 0
             for hmp in ("info registers", "x/8i $pc"):
                 reply = command(f, "human-monitor-command", {"command-line": hmp})
                 print("== " + hmp)
