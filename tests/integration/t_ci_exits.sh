@@ -59,24 +59,25 @@ if [ "$(lines)" = 1 ] && grep -q '^minivmm: guest still running after --timeout 
 then pass timeout_one_line
 else fail timeout_one_line "$(tr '\r\n' '  ' <"$LOG")"; fi
 
-./minivmm -m 16M -net none -k $G/hang.elf </dev/null >"$LOG" 2>&1 &
-pid=$!
-sleep 1
-kill -TERM "$pid"
-wait "$pid"
-st=$?
-if [ "$st" = 143 ]; then pass sigterm_exits_143; else fail sigterm_exits_143 "status $st"; fi
+# sigterm NAME ARGS...: minivmm with ARGS, sent SIGTERM after a second,
+# must end with 143.
+sigterm() {
+	local name=$1 pid st
+	shift
+	./minivmm -m 16M -net none "$@" </dev/null >"$LOG" 2>&1 &
+	pid=$!
+	sleep 1
+	kill -TERM "$pid"
+	wait "$pid"
+	st=$?
+	if [ "$st" = 143 ]; then pass "$name"; else fail "$name" "status $st"; fi
+}
+sigterm sigterm_exits_143 -k $G/hang.elf
 
 # A guest that never leaves guest mode by itself: the timer and the signal
 # still reach it (the vCPU threads are kicked out of KVM_RUN).
 run spin_timeout_exits_124 124 --timeout 2 -c 2 -k $G/spin.elf
-./minivmm -m 16M -net none -c 2 -k $G/spin.elf </dev/null >"$LOG" 2>&1 &
-pid=$!
-sleep 1
-kill -TERM "$pid"
-wait "$pid"
-st=$?
-if [ "$st" = 143 ]; then pass spin_sigterm_exits_143; else fail spin_sigterm_exits_143 "status $st"; fi
+sigterm spin_sigterm_exits_143 -c 2 -k $G/spin.elf
 
 # Set-up errors: one line, status 1.
 run timeout_zero_is_an_error 1 --timeout 0 -k $G/hang.elf
