@@ -279,6 +279,7 @@ void machine_finish_console(struct machine *m)
 	unsigned long lost = conbuf_finish(&m->console_out, CONSOLE_FLUSH_MS);
 	int e = conbuf_write_error(&m->console_out);
 
+	conbuf_free(&m->console_out);	/* unless its writer still holds it */
 	if (!lost)
 		return;
 	if (e)

@@ -152,7 +152,9 @@ static void console_quit(void *opaque)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct machine m;
+	/* Static: a console writer still blocked on a stopped reader at exit
+	 * (machine_finish_console) goes on using it after main() returns. */
+	static struct machine m;
 	struct boot_entry entry;
 	struct boot_opts bo;
 	char err[256];

@@ -206,7 +206,7 @@ probe_must() {
 # of a failing one; for a passing one the RESULT line must say 0 failed.
 probe_verdict() {
 	local name=$1 log=$2 st=$3 want=$4 secs=$5 pass_st=${PROBE_PASS_STATUS:-0}
-	local why="" c pat file neg
+	local why="" c pat file neg shown=""
 	shift 5
 	tr -d '\r' <"$log" >"$log.txt" 2>/dev/null
 	[ "$st" = "$want" ] || why="exit status $st, want $want"
@@ -222,7 +222,13 @@ probe_verdict() {
 		*) pat="^PROBE $c" ;;
 		esac
 		if grep -qE -- "$pat" "$file" 2>/dev/null; then
-			[ -n "$neg" ] && why="${why:+$why; }unexpected '$c'"
+			if [ -n "$neg" ]; then
+				why="${why:+$why; }unexpected '$c'"
+				# What matched, with what follows it (a
+				# sanitizer's report, say), for the record.
+				shown="$shown$(grep -aE -A20 -- "$pat" "$file" | head -n 40 | sed 's/^/    found: /')
+"
+			fi
 		else
 			[ -z "$neg" ] && why="${why:+$why; }no '$c'"
 		fi
@@ -234,6 +240,7 @@ probe_verdict() {
 		echo "$PROBE_NAME: $name FAIL (${secs}s): $why"
 		grep -a '^PROBE' "$log.txt" | sed 's/^/    /'
 		sed 's/^/    vmm: /' "$log.vmm" 2>/dev/null | head -8
+		[ -n "$shown" ] && printf '%s' "$shown"
 		PROBE_FAIL=$((PROBE_FAIL + 1))
 	fi
 }
