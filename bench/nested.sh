@@ -7,7 +7,8 @@
 # are far slower than on hardware; the ratios are what to read.  The
 # results land in bench/ as usual, the machine block naming L1's CPU.
 #
-# Knobs: every BENCH_* variable is handed to L1 (bench.env); the sections
+# Knobs: every BENCH_* variable, MINIVMM and QEMU are handed to L1
+# (bench.env); the sections
 # default to "startup memory csum" (the packet rows take hours under
 # emulation; BENCH_SECTIONS=packet asks for them anyway).
 # BENCH_NESTED_BOUND (3600 s) bounds the whole L1 run.
@@ -25,7 +26,7 @@ make -s -C images >/dev/null 2>&1 || die "cannot build images/out (make -C image
 l1_prepare "$DIR" || die "nested bed: $L1_ERR"
 {
 	export BENCH_SECTIONS=${BENCH_SECTIONS:-"startup memory csum"}
-	export -p | grep -E '^declare -x BENCH_[A-Z_]*='
+	export -p | grep -E '^declare -x (BENCH_[A-Z_]*|MINIVMM|QEMU)='
 } >"$OUT/bench.env"
 
 echo "bench: this host has no /dev/kvm: running in the nested test bed's L1"

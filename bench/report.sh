@@ -145,7 +145,9 @@ else
 		done
 	done
 	rows=$(( ($(wc -w <<<"$panels") + 1) / 2 ))
-	if gnuplot >"$tmp/gnuplot.err" 2>&1 <<EOF
+	if [ "$rows" = 0 ]; then
+		echo "report: no packet rows in this run (BENCH_SECTIONS): no plot" >&2
+	elif gnuplot >"$tmp/gnuplot.err" 2>&1 <<EOF
 set terminal pngcairo size 1400,$((450 * rows)) noenhanced font ",10"
 set output "$png"
 set multiplot layout $rows,2 title "Packet path: probe blast (UDP frames) and TCP, Mbit/s (log), medians; minivmm vs QEMU userspace virtio-net"
@@ -179,7 +181,8 @@ fi
 	echo
 	echo "Written by \`make bench\` (bench/bench.sh) on $(date -u '+%Y-%m-%d %H:%M UTC'). Ratios"
 	echo "count, absolute figures do not: this machine is shared and its KVM is"
-	echo "software (see below), so every row alternates minivmm and QEMU runs."
+	echo "software, or nested under QEMU's emulation (the machine block below says"
+	echo "which), so every row alternates minivmm and QEMU runs."
 	echo
 	echo "## Machine"
 	echo
