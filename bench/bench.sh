@@ -88,6 +88,8 @@ kvm_kind() {
 	echo "memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
 	echo "kernel: $(uname -srm)"
 	echo "KVM: $(kvm_kind)"
+	[ -n "${BENCH_IN_L1:-}" ] &&
+		echo "where: the nested test bed's L1 (QEMU's TCG with kvm-amd inside, on a host with no /dev/kvm; bench/nested.sh)"
 	echo "QEMU: $("$QEMU" --version | head -1); qboot $QBOOT; virtio-net-pci with vhost off"
 	echo "minivmm: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- vmm devices net common 2>/dev/null || echo ' plus uncommitted changes'), built with the Makefile's CFLAGS"
 	echo "probe guest: $PROBE, tsc_khz=$TSC_KHZ; 128 MiB guests, 1 vCPU"
