@@ -93,5 +93,5 @@ for name in ${1//,/ }; do
 	echo "$rc" >"$OUTDIR/$name.rc"
 	echo "NESTED-END $name $rc $(( $(date +%s) - start ))"
 done
-cp -r build/*.log build/linux-net "$OUTDIR/logs/" 2>/dev/null
+cp -r build/*.log build/linux-net build/t_firmware "$OUTDIR/logs/" 2>/dev/null
 exit 0
