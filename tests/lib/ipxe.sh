@@ -100,14 +100,26 @@ ipxe_fetch() {
 #   SeaBIOS's serial console hands iPXE as keys.  Ctrl-B every 0.2 s from
 #   iPXE's "Press Ctrl-B" until its shell prompt shows, then Ctrl-U (the
 #   line cleared of any Ctrl-B that arrived late) and COMMAND, four keys
-#   at a time (SeaBIOS drops keys beyond its 15-key buffer).  Keeps the
+#   at a time (SeaBIOS drops keys beyond its 15-key buffer); again, up to
+#   three times in all, when a new prompt shows the last try ended or the
+#   console has said nothing for 30 s.  Keeps the
 #   FIFO open until the payload's verdict or 420 s; run it in the
 #   background, before the guest (which opens the FIFO to read).
 ipxe_type() {
-	local log=$1 fifo=$2 cmd=$3 i k line typed=
+	local log=$1 fifo=$2 cmd=$3 i k line typed=0 prompts=0 size=0 still=0 now
 	exec 3>"$fifo"
 	for ((i = 0; i < 2100; i++)); do
-		if [ -z "$typed" ] && grep -qa 'iPXE>' "$log" 2>/dev/null; then
+		now=$(stat -c %s "$log" 2>/dev/null || echo 0)
+		if [ "$now" = "$size" ]; then still=$((still + 1)); else size=$now still=0; fi
+		# Type at the first prompt, and again (three tries in all) when a
+		# new prompt shows that the last try ended, or when nothing has
+		# been printed for 30 s after a try: a key SeaBIOS lost under
+		# load garbles the line (or loses its Enter), and iPXE just waits.
+		if [ "$typed" -lt 3 ] &&
+		   { [ "$(grep -ac 'iPXE>' "$log" 2>/dev/null)" -gt "$prompts" ] ||
+		     { [ "$typed" -gt 0 ] && [ "$still" -ge 150 ]; }; }; then
+			still=0
+			prompts=$(grep -ac 'iPXE>' "$log")
 			# A few keys at a time: the BIOS keyboard buffer holds 15,
 			# and what SeaBIOS cannot queue is lost.
 			line=$'\025'"$cmd"$'\r'
@@ -115,8 +127,8 @@ ipxe_type() {
 				printf '%s' "${line:k:4}" >&3
 				sleep 0.3
 			done
-			typed=1
-		elif [ -z "$typed" ] && grep -qa 'Ctrl-B' "$log" 2>/dev/null; then
+			typed=$((typed + 1))
+		elif [ "$typed" = 0 ] && grep -qa 'Ctrl-B' "$log" 2>/dev/null; then
 			printf '\002' >&3
 		fi
 		grep -qaE 'MINIVMM-HTTP-PAYLOAD-(OK|BAD)' "$log" 2>/dev/null && break

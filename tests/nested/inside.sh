@@ -21,7 +21,7 @@ bound_of() {
 	case $1 in
 	t_linux_net) echo 1200 ;;
 	bench) echo "${BENCH_NESTED_BOUND:-3600}" ;;
-	t_probe_minivmm|t_seccomp|l_linux_ci_exits|l_ipxe_lkrn) echo 750 ;;
+	t_probe_minivmm|t_seccomp|t_firmware|l_linux_ci_exits|l_ipxe_lkrn) echo 750 ;;
 	*) echo 360 ;;
 	esac
 }
