@@ -181,8 +181,8 @@ L1_START=${NESTED_L1_START:-240}
 QMP=build/nested/qmp.sock
 stalls=0
 run_l1() {
-	local list=$1 console=$2 start t0 pid now age limit f
-	start=$(now_s) t0=$(date +%s)
+	local list=$1 console=$2 t0 pid now age limit f
+	t0=$(date +%s)
 	rm -f "$OUT/heartbeat"
 	timeout -k 10 "$L1_BOUND" bash -c '. tests/nested/l1.sh; l1_qemu "$@"' l1 build/nested "$OUT" \
 		"nested.tests=$list" </dev/null >"$console" 2>&1 &
@@ -210,7 +210,7 @@ run_l1() {
 	wait "$pid"
 	local rc=$?
 	L1_RC=${L1_RC:-$rc}
-	L1_SECS=$(awk -v a="$start" -v b="$(now_s)" 'BEGIN { printf "%.0f", b - a }')
+	L1_SECS=$(( $(date +%s) - t0 ))
 	sed -i 's/\r$//' "$console"
 }
 
@@ -218,7 +218,7 @@ run_l1() {
 # test it was running one retry in a fresh L1 (said below, never hidden);
 # a second stall on the same test makes it a skip that says so.
 : >"$CONSOLE"
-left=$TESTS stalled_once= boots=0
+left=$TESTS stalled_once= boots=0 L1_RC= L1_SECS=0
 # All L1 boots together stay within NESTED_BUDGET seconds, so stalls can
 # never stretch `make check` without end; what is left then is skipped.
 budget_end=$(( $(date +%s) + ${NESTED_BUDGET:-1200} ))
@@ -260,19 +260,18 @@ while [ -n "$left" ] && [ "$boots" -lt 8 ]; do
 	done
 	left=$next
 done
-rc=$L1_RC secs=$L1_SECS
 
 if grep -q '^NESTED-KVM-OK' "$CONSOLE"; then
 	pass nested_l1_kvm "$(sed -n 's/^NESTED-KVM-OK //p' "$CONSOLE" | head -n 1)"
-elif ! grep -q '^NESTED-' "$CONSOLE" && [ "$rc" != 0 ] && [ "$rc" != 124 ] && [ "$rc" != 137 ]; then
+elif ! grep -q '^NESTED-' "$CONSOLE" && [ "$L1_RC" != 0 ] && [ "$L1_RC" != 124 ] && [ "$L1_RC" != 137 ]; then
 	# QEMU itself did not start (L1's init says nothing): a skip that
 	# names QEMU's own message.
-	skip_nested "$L1_QEMU did not start (status $rc): $(head -n 1 "$CONSOLE")"
+	skip_nested "$L1_QEMU did not start (status $L1_RC): $(head -n 1 "$CONSOLE")"
 else
 	fail nested_l1_kvm "$(grep -m1 '^NESTED-KVM-FAIL' "$CONSOLE" || tail -n 3 "$CONSOLE" | tr '\n' ' ')"
 fi
 [ -n "$stalled_once" ] && echo "nested: note: L1 stalled and was restarted for:$stalled_once"
 grep -q '^NESTED-ALL-DONE' "$CONSOLE" || [ -n "$budget_out" ] ||
-	fail nested_l1_finished "L1 did not finish its list (last boot: ${secs}s, status $rc)"
+	fail nested_l1_finished "L1 did not finish its list (last boot: ${L1_SECS}s, status $L1_RC)"
 for t in ${TESTS//,/ }; do report "$t"; done
 finish

@@ -106,20 +106,21 @@ ipxe_fetch() {
 #   FIFO open until the payload's verdict or 420 s; run it in the
 #   background, before the guest (which opens the FIFO to read).
 ipxe_type() {
-	local log=$1 fifo=$2 cmd=$3 i k line typed=0 prompts=0 size=0 still=0 now
+	local log=$1 fifo=$2 cmd=$3 i k line typed=0 prompts=0 seen size=0 still=0 now
 	exec 3>"$fifo"
 	for ((i = 0; i < 2100; i++)); do
 		now=$(stat -c %s "$log" 2>/dev/null || echo 0)
 		if [ "$now" = "$size" ]; then still=$((still + 1)); else size=$now still=0; fi
+		seen=$(grep -ac 'iPXE>' "$log" 2>/dev/null)
 		# Type at the first prompt, and again (three tries in all) when a
 		# new prompt shows that the last try ended, or when nothing has
 		# been printed for 30 s after a try: a key SeaBIOS lost under
 		# load garbles the line (or loses its Enter), and iPXE just waits.
 		if [ "$typed" -lt 3 ] &&
-		   { [ "$(grep -ac 'iPXE>' "$log" 2>/dev/null)" -gt "$prompts" ] ||
+		   { [ "${seen:-0}" -gt "$prompts" ] ||
 		     { [ "$typed" -gt 0 ] && [ "$still" -ge 150 ]; }; }; then
 			still=0
-			prompts=$(grep -ac 'iPXE>' "$log")
+			prompts=${seen:-0}
 			# A few keys at a time: the BIOS keyboard buffer holds 15,
 			# and what SeaBIOS cannot queue is lost.
 			line=$'\025'"$cmd"$'\r'
