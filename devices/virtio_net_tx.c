@@ -68,8 +68,7 @@ static enum net_drop_reason tx_one(struct virtio_net *n,
 	struct virtio_net_hdr_v1 h;
 	size_t len = c->out_len;
 	enum net_drop_reason why;
-	unsigned cnt = 1;
-	size_t skip = NET_HDR_LEN;
+	unsigned cnt;
 	int r;
 
 	if (len < NET_HDR_LEN)
@@ -98,19 +97,8 @@ static enum net_drop_reason tx_one(struct virtio_net *n,
 		/* Our checked header, then the guest's bytes after it. */
 		n->tx_iov[0].iov_base = &h;
 		n->tx_iov[0].iov_len = NET_HDR_LEN;
-		for (unsigned i = 0; i < c->n_out; i++) {
-			size_t l = c->iov[i].iov_len;
-
-			if (skip >= l) {
-				skip -= l;
-				continue;
-			}
-			n->tx_iov[cnt].iov_base =
-				(uint8_t *)c->iov[i].iov_base + skip;
-			n->tx_iov[cnt].iov_len = l - skip;
-			cnt++;
-			skip = 0;
-		}
+		cnt = 1 + iov_slice(n->tx_iov + 1, VQ_MAX_IOV, c->iov, c->n_out,
+				    NET_HDR_LEN, len - NET_HDR_LEN);
 		vnet_capture_iov(n, n->tx_iov, cnt, len, n->tx_buf);
 		if (n->be->ops->send(n->be, n->tx_iov, (int)cnt) < 0)
 			return NET_DROP_BACKEND;

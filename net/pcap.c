@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <linux/virtio_net.h>
 
+#include "common/iov.h"
 #include "common/log.h"
 #include "net/backend.h"
 #include "net/offload.h"
@@ -51,15 +52,7 @@ static int write_all(int fd, struct iovec *iov, int cnt)
 				continue;
 			return -errno;
 		}
-		while (cnt > 0 && (size_t)n >= iov->iov_len) {
-			n -= (ssize_t)iov->iov_len;
-			iov++;
-			cnt--;
-		}
-		if (cnt > 0) {
-			iov->iov_base = (uint8_t *)iov->iov_base + n;
-			iov->iov_len -= (size_t)n;
-		}
+		cnt = (int)iov_advance(&iov, (unsigned)cnt, (size_t)n);
 	}
 	return 0;
 }
@@ -140,31 +133,15 @@ static int write_record(struct net_pcap *p, const struct iovec *iov,
 	struct iovec out[MAX_PIECES];
 	struct pcap_rec_hdr rec;
 	struct timeval tv;
-	size_t wire = 0, kept = 0;
-	int n = 1;
+	size_t wire = iov_size(iov, (unsigned)iovcnt), kept;
+	int n;
 
-	for (int i = 0; i < iovcnt; i++)
-		wire += iov[i].iov_len;
 	wire = wire > skip ? wire - skip : 0;
-
-	/* The frame's pieces after skip, up to the snap length. */
-	for (int i = 0; i < iovcnt && kept < NET_PCAP_SNAPLEN; i++) {
-		size_t len = iov[i].iov_len;
-		if (skip >= len) {
-			skip -= len;
-			continue;
-		}
-		if (n == MAX_PIECES)
-			break;	/* a pathological chain: keep what fits */
-		size_t take = len - skip;
-		if (take > NET_PCAP_SNAPLEN - kept)
-			take = NET_PCAP_SNAPLEN - kept;
-		out[n].iov_base = (uint8_t *)iov[i].iov_base + skip;
-		out[n].iov_len = take;
-		skip = 0;
-		kept += take;
-		n++;
-	}
+	/* The frame's pieces after skip, up to the snap length; a
+	 * pathological chain keeps what fits in out. */
+	n = 1 + (int)iov_slice(out + 1, MAX_PIECES - 1, iov, (unsigned)iovcnt,
+			       skip, NET_PCAP_SNAPLEN);
+	kept = iov_size(out + 1, (unsigned)n - 1);
 
 	gettimeofday(&tv, NULL);
 	rec.ts_sec = (uint32_t)tv.tv_sec;

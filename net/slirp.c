@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include <linux/virtio_net.h>
+#include "common/iov.h"
 #include "common/log.h"
 #include "net/packet.h"
 #include "net/slirp_lib.h"
@@ -289,16 +290,13 @@ static int sb_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
 {
 	struct slirp_be *s = to_sb(be);
 	struct virtio_net_hdr_v1 h;
-	size_t len = 0;
+	size_t len = iov_size(iov, (unsigned)iovcnt);
 
-	for (int i = 0; i < iovcnt; i++) {
-		if (iov[i].iov_len > sizeof(s->txbuf) - len) {
-			s->stats.tx_malformed++;
-			return -EMSGSIZE;
-		}
-		memcpy(s->txbuf + len, iov[i].iov_base, iov[i].iov_len);
-		len += iov[i].iov_len;
+	if (len > sizeof(s->txbuf)) {
+		s->stats.tx_malformed++;
+		return -EMSGSIZE;
 	}
+	iov_to_buf(iov, (unsigned)iovcnt, 0, s->txbuf, len);
 	if (len < NET_HDR_LEN + NET_ETH_HLEN) {
 		s->stats.tx_malformed++;
 		return -EINVAL;
@@ -323,26 +321,19 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 {
 	struct slirp_be *s = to_sb(be);
 	struct rx_slot *slot;
-	size_t cap = 0, done = 0;
+	size_t cap;
 
 	if (!s->count)
 		return -EAGAIN;
 	slot = &s->queue[s->head];
 	s->head = (s->head + 1) % SLIRP_RX_QUEUE;
 	s->count--;
-	for (int i = 0; i < iovcnt; i++)
-		cap += iov[i].iov_len;
+	cap = iov_size(iov, (unsigned)iovcnt);
 	if (cap < slot->len) {
 		s->stats.rx_too_big++;
 		return -EMSGSIZE;
 	}
-	for (int i = 0; i < iovcnt && done < slot->len; i++) {
-		size_t n = slot->len - done;
-		if (n > iov[i].iov_len)
-			n = iov[i].iov_len;
-		memcpy(iov[i].iov_base, slot->data + done, n);
-		done += n;
-	}
+	iov_from_buf(iov, (unsigned)iovcnt, 0, slot->data, slot->len);
 	s->stats.rx_frames++;
 	return (ssize_t)slot->len;
 }

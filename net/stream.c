@@ -22,6 +22,7 @@
 
 #include <linux/virtio_net.h>
 
+#include "common/iov.h"
 #include "common/log.h"
 #include "net/packet.h"
 
@@ -169,27 +170,6 @@ static bool rx_frame_pending(struct stream_be *s)
 	return !s->dead && next_frame(s, &off, &len) == 1;
 }
 
-/* Copies src into the iovec from byte `at` on; the bytes that fit. */
-static size_t iov_put(const struct iovec *iov, int iovcnt, size_t at,
-		      const uint8_t *src, size_t len)
-{
-	size_t done = 0;
-
-	for (int i = 0; i < iovcnt && done < len; i++) {
-		size_t l = iov[i].iov_len, k;
-
-		if (at >= l) {
-			at -= l;
-			continue;
-		}
-		k = l - at < len - done ? l - at : len - done;
-		memcpy((uint8_t *)iov[i].iov_base + at, src + done, k);
-		done += k;
-		at = 0;
-	}
-	return done;
-}
-
 /*
  * recv: the next whole frame behind a virtio-net header of our own (no
  * offload; DATA_VALID if opts say so; num_buffers 1).  Reads the socket
@@ -200,7 +180,7 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 {
 	struct stream_be *s = to_sb(be);
 	struct virtio_net_hdr_v1 h;
-	size_t off, cap = 0;
+	size_t off;
 	uint32_t len;
 	int r;
 
@@ -210,9 +190,7 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 	if (r <= 0)
 		return -EAGAIN;	/* a dead peer has nothing more to give */
 	s->rx.head = off + len;
-	for (int i = 0; i < iovcnt; i++)
-		cap += iov[i].iov_len;
-	if (cap < NET_HDR_LEN + (size_t)len) {
+	if (iov_size(iov, (unsigned)iovcnt) < NET_HDR_LEN + (size_t)len) {
 		s->stats.rx_too_big++;
 		return -EMSGSIZE;
 	}
@@ -220,8 +198,8 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 	if (s->opts.data_valid)
 		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	h.num_buffers = 1;	/* x86-64: little-endian, as VERSION_1 wants */
-	iov_put(iov, iovcnt, 0, (const uint8_t *)&h, NET_HDR_LEN);
-	iov_put(iov, iovcnt, NET_HDR_LEN, s->rx.data + off, len);
+	iov_from_buf(iov, (unsigned)iovcnt, 0, &h, NET_HDR_LEN);
+	iov_from_buf(iov, (unsigned)iovcnt, NET_HDR_LEN, s->rx.data + off, len);
 	s->stats.rx_frames++;
 	return (ssize_t)(NET_HDR_LEN + len);
 }
@@ -257,58 +235,29 @@ static bool flush_tx(struct stream_be *s)
 static int wire_iov(const uint8_t *word, const struct iovec *iov, int iovcnt,
 		    size_t len, struct iovec *v, int max)
 {
-	size_t skip = NET_HDR_LEN;
-	int cnt = 1;
+	unsigned cnt;
 
 	v[0] = (struct iovec){ (void *)(uintptr_t)word, STREAM_LEN_BYTES };
-	for (int i = 0; i < iovcnt && len > 0; i++) {
-		size_t l = iov[i].iov_len;
-
-		if (skip >= l) {
-			skip -= l;
-			continue;
-		}
-		if (cnt == max)
-			return -1;
-		l -= skip;
-		if (l > len)
-			l = len;
-		v[cnt++] = (struct iovec){ (uint8_t *)iov[i].iov_base + skip, l };
-		len -= l;
-		skip = 0;
-	}
-	return cnt;
+	cnt = iov_slice(v + 1, (unsigned)max - 1, iov, (unsigned)iovcnt,
+			NET_HDR_LEN, len);
+	if (iov_size(v + 1, cnt) < len)	/* out of pieces (sb_send's len fits) */
+		return -1;
+	return (int)cnt + 1;
 }
 
 /* Appends the wire bytes from byte `from` on to the send buffer. */
 static void queue_tx(struct stream_be *s, const uint8_t *word,
 		     const struct iovec *iov, int iovcnt, size_t len, size_t from)
 {
-	size_t skip = NET_HDR_LEN, at = 0, end = STREAM_LEN_BYTES + len;
-
-	for (int i = -1; i < iovcnt && at < end; i++) {
-		const uint8_t *p = i < 0 ? word : iov[i].iov_base;
-		size_t l = i < 0 ? STREAM_LEN_BYTES : iov[i].iov_len;
-
-		if (i >= 0) {
-			if (skip >= l) {
-				skip -= l;
-				continue;
-			}
-			p += skip;
-			l -= skip;
-			skip = 0;
-		}
-		if (l > end - at)
-			l = end - at;
-		if (at + l > from) {
-			size_t off = from > at ? from - at : 0;
-
-			memcpy(s->tx.data + s->tx.tail, p + off, l - off);
-			s->tx.tail += l - off;
-		}
-		at += l;
+	if (from < STREAM_LEN_BYTES) {
+		memcpy(s->tx.data + s->tx.tail, word + from, STREAM_LEN_BYTES - from);
+		s->tx.tail += STREAM_LEN_BYTES - from;
+		from = STREAM_LEN_BYTES;
 	}
+	from -= STREAM_LEN_BYTES;	/* now an offset into the frame */
+	if (from < len)
+		s->tx.tail += iov_to_buf(iov, (unsigned)iovcnt, NET_HDR_LEN + from,
+					 s->tx.data + s->tx.tail, len - from);
 }
 
 /*
@@ -340,28 +289,6 @@ static ssize_t send_direct(struct stream_be *s, const uint8_t *word,
 	return -1;
 }
 
-/* Copies bytes [at, at + n) of the iovec to dst; false if it is shorter. */
-static bool iov_peek(const struct iovec *iov, int iovcnt, size_t at,
-		     void *dst, size_t n)
-{
-	uint8_t *d = dst;
-
-	for (int i = 0; i < iovcnt && n > 0; i++) {
-		size_t l = iov[i].iov_len, k;
-
-		if (at >= l) {
-			at -= l;
-			continue;
-		}
-		k = l - at < n ? l - at : n;
-		memcpy(d, (const uint8_t *)iov[i].iov_base + at, k);
-		d += k;
-		n -= k;
-		at = 0;
-	}
-	return n == 0;
-}
-
 /*
  * The frame's length without Ethernet padding.  Guests that pad short
  * frames to the 60-byte minimum, as a wire needs (iPXE does, and so does
@@ -377,7 +304,7 @@ static size_t unpadded_len(const struct iovec *iov, int iovcnt, size_t len)
 	uint8_t h[NET_ETH_HLEN + 6];
 	size_t ip;
 
-	if (!iov_peek(iov, iovcnt, NET_HDR_LEN, h, sizeof(h)))
+	if (iov_to_buf(iov, (unsigned)iovcnt, NET_HDR_LEN, h, sizeof(h)) < sizeof(h))
 		return len;
 	if (h[12] == 0x08 && h[13] == 0x00 && (h[14] >> 4) == 4)
 		ip = (size_t)h[16] << 8 | h[17];		/* total length */
@@ -393,7 +320,7 @@ static void read_hdr(const struct iovec *iov, int iovcnt,
 		     struct virtio_net_hdr_v1 *h)
 {
 	memset(h, 0, sizeof(*h));
-	iov_peek(iov, iovcnt, 0, h, sizeof(*h));
+	iov_to_buf(iov, (unsigned)iovcnt, 0, h, sizeof(*h));
 }
 
 /*
@@ -410,11 +337,9 @@ static int sb_send(struct net_backend *be, const struct iovec *iov, int iovcnt)
 	struct stream_be *s = to_sb(be);
 	struct virtio_net_hdr_v1 h;
 	uint8_t word[STREAM_LEN_BYTES];
-	size_t total = 0, len;
+	size_t total = iov_size(iov, (unsigned)iovcnt), len;
 	ssize_t sent = 0;
 
-	for (int i = 0; i < iovcnt; i++)
-		total += iov[i].iov_len;
 	if (total < NET_HDR_LEN + NET_ETH_HLEN || total - NET_HDR_LEN > STREAM_MAX_FRAME) {
 		s->stats.tx_malformed++;
 		return -EINVAL;

@@ -18,6 +18,7 @@
 
 #include <linux/if_tun.h>
 
+#include "common/iov.h"
 #include "common/log.h"
 
 #define TAP_ALL_OFFLOADS \
@@ -44,15 +45,6 @@ static struct tap *to_tap(const struct net_backend *be)
 	return (struct tap *)(uintptr_t)be;
 }
 
-static size_t iov_total(const struct iovec *iov, int iovcnt)
-{
-	size_t total = 0;
-
-	for (int i = 0; i < iovcnt; i++)
-		total += iov[i].iov_len;
-	return total;
-}
-
 /*
  * Writes the little-endian value 1 into num_buffers (bytes 10-11 of the
  * header), wherever the iovec split them.  The kernel skips those bytes
@@ -62,13 +54,8 @@ static size_t iov_total(const struct iovec *iov, int iovcnt)
 static void set_num_buffers_one(const struct iovec *iov, int iovcnt)
 {
 	static const uint8_t one[2] = { 1, 0 };
-	size_t pos = 0;
 
-	for (int i = 0; i < iovcnt && pos < NET_HDR_LEN; i++) {
-		for (size_t j = 0; j < iov[i].iov_len && pos < NET_HDR_LEN; j++, pos++)
-			if (pos >= 10)
-				((uint8_t *)iov[i].iov_base)[j] = one[pos - 10];
-	}
+	iov_from_buf(iov, (unsigned)iovcnt, 10, one, sizeof(one));
 }
 
 /*
@@ -114,11 +101,12 @@ static ssize_t tap_recv(struct net_backend *be, const struct iovec *iov, int iov
 	struct tap *t = to_tap(be);
 	struct iovec v[TAP_MAX_IOV + 1];
 	uint8_t spare;
-	size_t cap = iov_total(iov, iovcnt);
+	size_t cap;
 	ssize_t n;
 
 	if (iovcnt < 0 || iovcnt > TAP_MAX_IOV)
 		return -EINVAL;
+	cap = iov_size(iov, (unsigned)iovcnt);
 	memcpy(v, iov, (size_t)iovcnt * sizeof(*iov));
 	v[iovcnt] = (struct iovec){ .iov_base = &spare, .iov_len = 1 };
 	n = readv(t->fd, v, iovcnt + 1);

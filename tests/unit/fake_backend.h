@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/iov.h"
 #include "net/backend.h"
 
 #define FB_MAX_FRAMES 64
@@ -42,20 +43,14 @@ static inline int fb_send(struct net_backend *be, const struct iovec *iov,
 			  int iovcnt)
 {
 	struct fake_be *f = fb_of(be);
-	size_t len = 0;
+	size_t len = iov_size(iov, (unsigned)iovcnt);
 
 	if (f->send_result)
 		return f->send_result;
-	for (int i = 0; i < iovcnt; i++)
-		len += iov[i].iov_len;
 	if (f->nsent < FB_MAX_FRAMES) {
 		uint8_t *p = malloc(len ? len : 1);
-		size_t o = 0;
 
-		for (int i = 0; i < iovcnt; i++) {
-			memcpy(p + o, iov[i].iov_base, iov[i].iov_len);
-			o += iov[i].iov_len;
-		}
+		iov_to_buf(iov, (unsigned)iovcnt, 0, p, len);
 		f->sent[f->nsent] = p;
 		f->sent_len[f->nsent] = len;
 	}
@@ -67,7 +62,7 @@ static inline ssize_t fb_recv(struct net_backend *be, const struct iovec *iov,
 			      int iovcnt)
 {
 	struct fake_be *f = fb_of(be);
-	size_t cap = 0, len, o = 0;
+	size_t cap, len;
 	const uint8_t *src;
 
 	f->recv_calls++;
@@ -75,20 +70,14 @@ static inline ssize_t fb_recv(struct net_backend *be, const struct iovec *iov,
 		return -EINVAL;		/* the contract, as tap keeps it */
 	if (f->rx_next == f->nrx)
 		return -EAGAIN;
-	for (int i = 0; i < iovcnt; i++)
-		cap += iov[i].iov_len;
+	cap = iov_size(iov, (unsigned)iovcnt);
 	len = f->rx_len[f->rx_next];
 	src = f->rx[f->rx_next];
 	if (len > cap) {
 		f->rx_next++;		/* dropped, as tap would */
 		return -EMSGSIZE;
 	}
-	for (int i = 0; i < iovcnt && o < len; i++) {
-		size_t k = len - o < iov[i].iov_len ? len - o : iov[i].iov_len;
-
-		memcpy(iov[i].iov_base, src + o, k);
-		o += k;
-	}
+	iov_from_buf(iov, (unsigned)iovcnt, 0, src, len);
 	f->rx_next++;
 	return (ssize_t)len;
 }

@@ -335,20 +335,4 @@ TEST(unpop_gives_the_chain_back)
 	env_free(e);
 }
 
-TEST(iov_copies_cross_buffer_boundaries)
-{
-	uint8_t a[3] = { 1, 2, 3 }, b[4] = { 4, 5, 6, 7 }, out[5] = { 0 };
-	uint8_t in[3] = { 9, 9, 9 };
-	struct iovec iov[2] = { { a, 3 }, { b, 4 } };
-	const uint8_t want[5] = { 2, 3, 4, 5, 6 };
-	const uint8_t wa[3] = { 1, 2, 9 }, wb[4] = { 9, 9, 6, 7 };
-
-	CHECK_EQ(iov_to_buf(iov, 2, 1, out, 5), 5);
-	CHECK_MEM(out, want, 5);
-	CHECK_EQ(iov_to_buf(iov, 2, 6, out, 5), 1);
-	CHECK_EQ(iov_from_buf(iov, 2, 2, in, 3), 3);
-	CHECK_MEM(a, wa, 3);
-	CHECK_MEM(b, wb, 4);
-}
-
 RUN_TESTS()
