@@ -26,7 +26,7 @@ BIN=${SOAK_MINIVMM:-build-asan/minivmm}
 PROBE_NAME=soak
 . tests/lib/probe.sh
 probe_require
-[ -x "$BIN" ] || { echo "soak: $BIN missing (make asan-build)"; echo "0 passed, 1 failed"; exit 1; }
+[ -x "$BIN" ] || end_failed "$BIN missing (make asan-build)"
 
 export ASAN_OPTIONS=detect_leaks=1:quarantine_size_mb=16:halt_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
@@ -35,7 +35,7 @@ half=$((SECS / 2))
 
 for mode in tx rx; do
 	# A peer per half: its own time limit (600 s) must not end the blast.
-	probe_start_peer "$mode" 127.0.0.1 || { PROBE_FAIL=$((PROBE_FAIL + 1)); continue; }
+	probe_start_peer "$mode" 127.0.0.1 || { count fail; continue; }
 	log=$PROBE_OUT/soak-$mode.log
 	"$BIN" -k "$PROBE" -m 128M -v --no-seccomp \
 		-a "profile=linux udp=$PEER_UDP tcp=$PEER_TCP checks=dhcp,arp,ping,udp,tcp_get,tcp_put,blast blast=$mode size=1514 count=1000000000000" \
@@ -77,12 +77,12 @@ for mode in tx rx; do
 	[ -n "$moved" ] || why="${why:+$why; }no device counters at exit"
 	if [ -z "$why" ]; then
 		echo "soak: $mode ok (${half}s, RSS ${first} -> ${last} kB after warm-up, growth ${growth} kB, peak ${peak} kB, no leaks or sanitizer reports)"
-		PROBE_PASS=$((PROBE_PASS + 1))
+		count pass
 	else
 		echo "soak: $mode FAIL: $why"
 		grep -E "$REPORT|^ +#[0-9]+ " "$log.vmm" | head -12 | sed 's/^/    /'
 		grep -a '^PROBE' "$log.txt" | head -12 | sed 's/^/    /'
-		PROBE_FAIL=$((PROBE_FAIL + 1))
+		count fail
 	fi
 done
-probe_finish
+finish

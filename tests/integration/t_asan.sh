@@ -11,14 +11,16 @@
 # (t_seccomp.sh covers the filter; this covers memory and UB).
 set -u
 cd "$(dirname "$0")/../.." || exit 1
-pass=0 fail=0 skip=0
+PROBE_NAME=t_asan
+. tests/lib/results.sh
 AB=build-asan
 
 if ! make -s asan-build >/tmp/t_asan.build.$$ 2>&1; then
 	echo "t_asan: FAIL: make asan-build failed:"
 	grep -E 'error' /tmp/t_asan.build.$$ | head -10 | sed 's/^/    /'
 	rm -f /tmp/t_asan.build.$$
-	echo "0 passed, 1 failed"
+	count fail
+	finish
 	exit 1
 fi
 rm -f /tmp/t_asan.build.$$
@@ -36,21 +38,20 @@ for src in tests/unit/test_*.c; do
 	line=$(grep -E '^([A-Za-z-]+: )?[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
 	if [ "$st" = 0 ] && grep -qE ' 0 failed' <<<"$line" && ! grep -qE "$REPORT" "$log"; then
 		echo "t_asan: unit/$name ok ($line)"
-		pass=$((pass + 1))
+		count pass
 	else
 		echo "t_asan: unit/$name FAIL (exit $st, '${line:-no result line}')"
 		grep -E "$REPORT|^ +#[0-9]+ " "$log" | head -12 | sed 's/^/    /'
-		fail=$((fail + 1))
+		count fail
 	fi
 	rm -f "$log"
 done
 
 # One probe run under the ASan minivmm.
-PROBE_NAME=t_asan
 . tests/lib/probe.sh
 if [ ! -c /dev/kvm ] || [ ! -w /dev/kvm ] || ! command -v python3 >/dev/null; then
 	echo "t_asan: probe-slirp skipped: no writable /dev/kvm or no python3"
-	skip=$((skip + 1))
+	count skip
 else
 	probe_require
 	if probe_start_peer lo 127.0.0.1; then
@@ -62,12 +63,10 @@ else
 		st=$?
 		probe_verdict probe-slirp "$PROBE_OUT/asan.log" "$st" 0 "$(probe_elapsed "$t0")" \
 			"${PROBE_MUST[@]}" "!vmm:$REPORT"
-		pass=$((pass + PROBE_PASS)) fail=$((fail + PROBE_FAIL))
 	else
 		echo "t_asan: probe-slirp FAIL: the peer did not start"
-		fail=$((fail + 1))
+		count fail
 	fi
 fi
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" = 0 ]
+finish

@@ -13,24 +13,20 @@ cd "$(dirname "$0")/../.." || exit 1
 ROOT=$PWD
 MINIVMM=${MINIVMM:-$ROOT/minivmm}
 PROBE=$ROOT/firmware/probe/out/probe.elf
-pass=0 fail=0 skip=0
+. tests/lib/results.sh
 
 if [ ! -c /dev/kvm ] || [ ! -w /dev/kvm ]; then
-	echo "t_cli_errors: skipped: /dev/kvm missing or not writable"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+	end_skipped "/dev/kvm missing or not writable"
 fi
-[ -x "$MINIVMM" ] || make -s minivmm >/dev/null || {
-	echo "t_cli_errors: FAIL: cannot build minivmm"; echo "0 passed, 1 failed"; exit 1; }
-[ -f "$PROBE" ] || make -s -C firmware/probe >/dev/null || {
-	echo "t_cli_errors: FAIL: cannot build $PROBE"; echo "0 passed, 1 failed"; exit 1; }
+[ -x "$MINIVMM" ] || make -s minivmm >/dev/null || end_failed "cannot build minivmm"
+[ -f "$PROBE" ] || make -s -C firmware/probe >/dev/null || end_failed "cannot build $PROBE"
 
 D=$(mktemp -d /tmp/t_cli_errors.XXXXXX)
 trap 'rm -rf "$D"' EXIT
 chmod 755 "$D"
 
 # The malformed images.
-python3 - "$D" <<'EOF' || { echo "t_cli_errors: FAIL: cannot make images"; echo "0 passed, 1 failed"; exit 1; }
+python3 - "$D" <<'EOF' || end_failed "cannot make images"
 import lzma, os, struct, sys
 sys.path.insert(0, "tests/fuzz")
 import make_seeds as m
@@ -66,12 +62,12 @@ check() {
 	err=$(tr -d '\r' <"$D/err")
 	if [ "$st" = 1 ] && [ "$out" = 0 ] && [ "$err" = "$want" ]; then
 		echo "ok   $name: $want"
-		pass=$((pass + 1))
+		count pass
 	else
 		echo "FAIL $name: status $st (want 1), $out bytes on stdout, stderr:"
 		sed 's/^/    /' "$D/err" | head -5
 		echo "    wanted: $want"
-		fail=$((fail + 1))
+		count fail
 	fi
 }
 
@@ -141,19 +137,16 @@ if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null && id nobody >/dev/null 2
 			-- "${AS_KVM[@]}" "$M" -k "$K" -net mvroottap
 		ip tuntap del mvroottap mode tap
 	else
-		echo "skip tap-not-owned: cannot make a tap"
-		skip=$((skip + 1))
+		skip tap-not-owned "cannot make a tap"
 	fi
 elif [ "$(id -u)" != 0 ]; then
 	check unreadable-kernel "minivmm: kernel $D/unreadable: Permission denied" -- "$M" -k "$D/unreadable"
-	echo "skip no-kvm-permission: /dev/kvm is writable for this user"
-	skip=$((skip + 1))
+	skip no-kvm-permission "/dev/kvm is writable for this user"
 	check missing-tap-not-root "$TAP_MSG" \
 		-- "$M" -k "$K" -net nosuchtap0
 else
 	echo "skip unreadable-kernel, no-kvm-permission, missing-tap-not-root: need setpriv, user nobody, group kvm"
-	skip=$((skip + 3))
+	count skip 3
 fi
 
-echo "$pass passed, $fail failed, $skip skipped"
-[ "$fail" = 0 ]
+finish

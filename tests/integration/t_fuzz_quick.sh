@@ -12,20 +12,16 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 SECS=${FUZZ_QUICK_SECONDS:-5}
 FUZZ_CC=${FUZZ_CC:-clang}
-pass=0 fail=0
+. tests/lib/results.sh
 
 if ! command -v "$FUZZ_CC" >/dev/null; then
-	echo "t_fuzz_quick: skipped: $FUZZ_CC not installed"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+	end_skipped "$FUZZ_CC not installed"
 fi
 W=build-fuzz/wiring
 mkdir -p "$W"
 if ! echo 'int LLVMFuzzerTestOneInput(const char *d, unsigned long n) { (void)d; (void)n; return 0; }' |
 	"$FUZZ_CC" -x c -fsanitize=fuzzer,address,undefined -o "$W/probe" - 2>/dev/null; then
-	echo "t_fuzz_quick: skipped: $FUZZ_CC cannot link -fsanitize=fuzzer (libclang-rt missing?)"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+	end_skipped "$FUZZ_CC cannot link -fsanitize=fuzzer (libclang-rt missing?)"
 fi
 
 # --- wiring: each kind of failure must fail run.sh, a clean target pass ---
@@ -34,7 +30,7 @@ for kind in HEAP_OVERFLOW SIGNED_OVERFLOW LEAK CLEAN; do
 	name=wire_$(tr 'A-Z' 'a-z' <<<"$kind")
 	"$FUZZ_CC" -g -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 		-DKIND="$kind" -o "$W/$name" tests/fuzz/wiring/wiring_targets.c || {
-		echo "t_fuzz_quick: FAIL: cannot build $name"; fail=$((fail + 1)); continue; }
+		echo "t_fuzz_quick: FAIL: cannot build $name"; count fail; continue; }
 	mkdir -p "$W/seeds/$name"
 	printf 'BOOM' >"$W/seeds/$name/boom"
 	out=$(FUZZ_FRESH=1 FUZZ_SEEDS="$W/seeds" FUZZ_ARGS="-runs=200" tests/fuzz/run.sh 2 "$W/$name" 2>&1)
@@ -46,11 +42,11 @@ for kind in HEAP_OVERFLOW SIGNED_OVERFLOW LEAK CLEAN; do
 	fi
 	if [ "$([ $rc = 0 ] && echo 0 || echo 1)" = "$want_rc" ] && grep -qx "$want_line" <<<"$out"; then
 		echo "t_fuzz_quick: wiring $name ok (run.sh: $want_line)"
-		pass=$((pass + 1))
+		count pass
 	else
 		echo "t_fuzz_quick: wiring $name FAIL: run.sh exit $rc, want '$want_line':"
 		sed 's/^/    /' <<<"$out" | head -10
-		fail=$((fail + 1))
+		count fail
 	fi
 done
 
@@ -58,7 +54,8 @@ done
 if ! make -s fuzz-build >"$W/build.log" 2>&1; then
 	echo "t_fuzz_quick: FAIL: make fuzz-build failed:"
 	grep -E 'error|Error' "$W/build.log" | head -10 | sed 's/^/    /'
-	echo "$pass passed, $((fail + 1)) failed"
+	count fail
+	finish
 	exit 1
 fi
 bins=()
@@ -77,6 +74,6 @@ if [ -z "$p" ]; then
 	echo "t_fuzz_quick: FAIL: run.sh printed no result line"
 	f=1 p=0
 fi
-pass=$((pass + p)) fail=$((fail + f))
-echo "$pass passed, $fail failed"
-[ "$fail" = 0 ]
+count pass "$p"
+count fail "$f"
+finish

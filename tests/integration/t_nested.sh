@@ -123,7 +123,7 @@ report() {
 	p=$(sed -E 's/^([A-Za-z-]+: )?([0-9]+) passed.*/\2/' <<<"$line")
 	f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
 	s=$(sed -nE 's/.* ([0-9]+) skipped.*/\1/p' <<<"$line")
-	T_PASS=$((T_PASS + p)) T_FAIL=$((T_FAIL + f)) T_SKIP=$((T_SKIP + ${s:-0}))
+	count pass "$p"; count fail "$f"; count skip "${s:-0}"
 	[ "$rc" != 0 ] && [ "$f" = 0 ] && fail "nested/$name" "exited $rc"
 	check_deferred_captures "$OUT/captures/$name"
 }

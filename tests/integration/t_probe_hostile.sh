@@ -32,7 +32,7 @@ IN_NS=()
 
 probe_require
 [ -x "$MINIVMM" ] || make -s minivmm >/dev/null 2>&1 || {
-	echo "$PROBE_NAME: FAIL: cannot build $MINIVMM"; echo "0 passed, 1 failed"; exit 1; }
+	end_failed "cannot build $MINIVMM"; }
 
 # CPU ticks (utime + stime, all threads) of process $1.
 cpu_ticks() {
@@ -97,12 +97,12 @@ judge() {
 	if [ -n "$why" ]; then
 		echo "$PROBE_NAME: $name FAIL: $why"
 		tr -d '\r' <"$LOG.vmm" | grep -E '^ +(tx|rx|drops) ' | sed 's/^/    vmm: /'
-		PROBE_FAIL=$((PROBE_FAIL + 1))
+		count fail
 		return
 	fi
 	# The PROBE lines, the exit status (SIGTERM: 143).
 	probe_verdict "$name" "$LOG" "$ST" 143 "$SECS" "${MUST[@]}" "${@:2}"
-	[ "$PROBE_FAIL" -eq "$FAIL_BEFORE" ] &&
+	[ "$T_FAIL" -eq "$FAIL_BEFORE" ] &&
 		echo "$PROBE_NAME: $name counters: tx drops $drops; idle $IDLE_TICKS/$max ticks"
 }
 
@@ -119,7 +119,7 @@ PROBE_PASS_STATUS=143
 
 t_start=$(date +%s%N)
 for p in linux ipxe; do
-	FAIL_BEFORE=$PROBE_FAIL
+	FAIL_BEFORE=$T_FAIL
 	run "slirp-$p" slirp "profile=$p $CHECKS"
 	judge "slirp/$p"
 done
@@ -129,7 +129,7 @@ done
 ASAN_VMM=build-asan/minivmm
 REPORT='ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: (Address|UndefinedBehavior|Leak)Sanitizer'
 if make -s asan-build >"$PROBE_OUT/asan-build.log" 2>&1 && [ -x "$ASAN_VMM" ]; then
-	FAIL_BEFORE=$PROBE_FAIL
+	FAIL_BEFORE=$T_FAIL
 	ASAN_OPTIONS=detect_leaks=1:halt_on_error=1:abort_on_error=0:exitcode=99 \
 	UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
 		run asan-linux slirp "profile=linux $CHECKS" "$ASAN_VMM" --no-seccomp
@@ -140,7 +140,7 @@ fi
 
 if probe_tap_up; then
 	IN_NS=(ip netns exec "$NETNS")
-	FAIL_BEFORE=$PROBE_FAIL
+	FAIL_BEFORE=$T_FAIL
 	run tap-linux "$NETNS_TAP" "profile=linux $CHECKS"
 	judge tap/linux
 	IN_NS=()
@@ -149,4 +149,4 @@ else
 fi
 
 echo "$PROBE_NAME: all runs took $(probe_elapsed "$t_start")s"
-probe_finish
+finish

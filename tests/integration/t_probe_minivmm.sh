@@ -48,7 +48,7 @@ IN_NS=()	# set to (ip netns exec NS) for the tap runs
 
 probe_require
 [ -x "$MINIVMM" ] || make -s minivmm >/dev/null 2>&1 || {
-	echo "$PROBE_NAME: FAIL: cannot build $MINIVMM"; echo "0 passed, 1 failed"; exit 1; }
+	end_failed "cannot build $MINIVMM"; }
 
 # run VMM NAME NET APPEND: boots the probe; sets ST (exit status) and SECS.
 run() {
@@ -63,7 +63,7 @@ run() {
 
 t_start=$(date +%s%N)
 if ! probe_start_peer slirp 127.0.0.1; then
-	echo "0 passed, 1 failed"; exit 1
+	count fail; finish; exit 1
 fi
 for p in $PROBE_PROFILES; do
 	run "$MINIVMM" "slirp-$p" slirp "profile=$p udp=$PEER_UDP tcp=$PEER_TCP$PROBE_EXTRA"
@@ -100,10 +100,10 @@ passt_runs() {
 	done
 	if [ "${#pids[@]}" -gt 0 ] && [ -z "$left" ]; then
 		echo "$PROBE_NAME: passt-stops ok (${#pids[@]} passt processes, all gone)"
-		PROBE_PASS=$((PROBE_PASS + 1))
+		count pass
 	else
 		echo "$PROBE_NAME: passt-stops FAIL: pids '${pids[*]}', still running:${left:- none}"
-		PROBE_FAIL=$((PROBE_FAIL + 1))
+		count fail
 	fi
 
 	# A passt started by hand (as root it becomes nobody, who must be
@@ -133,11 +133,11 @@ passt_runs() {
 	if [ "$ST" = 1 ] && [ "$(wc -l <"$LOG.vmm")" = 1 ] &&
 	   grep -qE '^minivmm: -net: passt: exited with status [0-9]+ before it listened: .*interface' "$LOG.vmm"; then
 		echo "$PROBE_NAME: passt-fails ok ($(tr -d '\r' <"$LOG.vmm"))"
-		PROBE_PASS=$((PROBE_PASS + 1))
+		count pass
 	else
 		echo "$PROBE_NAME: passt-fails FAIL: status $ST, want 1 and one line:"
 		sed 's/^/    vmm: /' "$LOG.vmm" | head -5
-		PROBE_FAIL=$((PROBE_FAIL + 1))
+		count fail
 	fi
 }
 if probe_passt_up; then
@@ -153,7 +153,7 @@ tap_runs+=(nocsum/linux nocsum/openbsd fixup/ipxe no-fixup/ipxe)
 if ! probe_tap_up; then
 	for r in "${tap_runs[@]}"; do probe_skip "$r" "$PROBE_TAP_SKIP"; done
 	echo "$PROBE_NAME: all runs took $(probe_elapsed "$t_start")s"
-	probe_finish
+	finish
 	exit
 fi
 IN_NS=(ip netns exec "$NETNS")
@@ -173,7 +173,7 @@ done
 if ! make -s --no-print-directory "${VARIANTS[@]}" >"$PROBE_OUT/variants.log" 2>&1; then
 	echo "$PROBE_NAME: FAIL: cannot build ${VARIANTS[*]}:"
 	sed 's/^/    /' "$PROBE_OUT/variants.log" | tail -5
-	PROBE_FAIL=$((PROBE_FAIL + 2))
+	count fail 2
 else
 	# The fixup must have completed frames (minivmm -v counters) and the
 	# probe must have verified every one of them.
@@ -193,4 +193,4 @@ else
 fi
 
 echo "$PROBE_NAME: all runs took $(probe_elapsed "$t_start")s"
-probe_finish
+finish

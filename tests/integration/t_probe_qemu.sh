@@ -52,7 +52,7 @@ run() {
 
 t_start=$(date +%s%N)
 if ! probe_start_peer slirp 127.0.0.1; then
-	echo "0 passed, 1 failed"; exit 1
+	count fail; finish; exit 1
 fi
 for p in $PROBE_PROFILES; do
 	run "slirp-$p" "user,id=n0" "profile=$p udp=$PEER_UDP tcp=$PEER_TCP$PROBE_EXTRA"
@@ -77,4 +77,4 @@ else
 fi
 
 echo "$PROBE_NAME: all runs took $(probe_elapsed "$t_start")s"
-probe_finish
+finish

@@ -29,10 +29,10 @@ PROBE_NAME=t_seccomp
 MINIVMM=${MINIVMM:-./minivmm}
 probe_require
 [ -x "$MINIVMM" ] || make -s minivmm >/dev/null || {
-	echo "t_seccomp: FAIL: cannot build minivmm"; echo "0 passed, 1 failed"; exit 1; }
+	end_failed "cannot build minivmm"; }
 # The stream for the 4 MiB run (user-nobody) made before the peer listens:
 # computing it per request took Python minutes in the nested test bed.
-PROBE_PEER_WARM=4194304 probe_start_peer lo 127.0.0.1 || { echo "0 passed, 1 failed"; exit 1; }
+PROBE_PEER_WARM=4194304 probe_start_peer lo 127.0.0.1 || { count fail; finish; exit 1; }
 LO_UDP=$PEER_UDP LO_TCP=$PEER_TCP
 IN_NS=()	# (ip netns exec NS) for the tap run
 
@@ -76,11 +76,11 @@ want='minivmm: seccomp: forbidden system call 59 (execve); please report this as
 if [ "$st" = 1 ] && [ "$(tr -d '\r' <"$vmm" | grep -c .)" = 1 ] &&
    [ "$(tr -d '\r' <"$vmm" | grep .)" = "$want" ]; then
 	echo "t_seccomp: forbidden-call ok ($(probe_elapsed "$t0")s, status 1, '$want')"
-	PROBE_PASS=$((PROBE_PASS + 1))
+	count pass
 else
 	echo "t_seccomp: forbidden-call FAIL: status $st, want 1 and the line '$want'; got:"
 	sed 's/^/    vmm: /' "$vmm" | head -5
-	PROBE_FAIL=$((PROBE_FAIL + 1))
+	count fail
 fi
 
 # Opening for reading passes (libslirp reads /etc/resolv.conf at run time);
@@ -92,11 +92,11 @@ want='minivmm: seccomp: forbidden system call 257 (openat); please report this a
 if [ "$st" = 1 ] && [ "$(tr -d '\r' <"$vmm" | grep .)" = "$want" ] &&
    [ ! -e /tmp/minivmm-seccomp-test ]; then
 	echo "t_seccomp: open-read-only ok ($(probe_elapsed "$t0")s, read allowed, write refused)"
-	PROBE_PASS=$((PROBE_PASS + 1))
+	count pass
 else
 	echo "t_seccomp: open-read-only FAIL: status $st, want 1 and the line '$want'; got:"
 	sed 's/^/    vmm: /' "$vmm" | head -5
-	PROBE_FAIL=$((PROBE_FAIL + 1))
+	count fail
 fi
 rm -f /tmp/minivmm-seccomp-test
 
@@ -175,11 +175,11 @@ st=$(run nouser -- --user no-such-user-xyz -a "profile=linux checks=selftest")
 want='minivmm: --user no-such-user-xyz: no such user'
 if [ "$st" = 1 ] && [ "$(tr -d '\r' <"$PROBE_OUT/nouser.log.vmm")" = "$want" ]; then
 	echo "t_seccomp: user-unknown ok ('$want')"
-	PROBE_PASS=$((PROBE_PASS + 1))
+	count pass
 else
 	echo "t_seccomp: user-unknown FAIL: status $st, want 1 and '$want'; got:"
 	sed 's/^/    vmm: /' "$PROBE_OUT/nouser.log.vmm" | head -5
-	PROBE_FAIL=$((PROBE_FAIL + 1))
+	count fail
 fi
 
-probe_finish
+finish

@@ -8,6 +8,10 @@
 #   minivmm's exit status (143 when it was stopped) and GUEST_SECONDS to the
 #   wall time until the milestone or the exit.  The guest's console input is
 #   $GUEST_STDIN (default /dev/null), e.g. a FIFO a test types into.
+#
+# The pass/fail/skip/finish bookkeeping is tests/lib/results.sh's.
+
+. tests/lib/results.sh
 
 MINIVMM=${MINIVMM:-./minivmm}
 
@@ -67,17 +71,4 @@ run_guest() {
 	GUEST_STATUS=$?
 	[ -z "$seen" ] && seen=$(now_s)
 	GUEST_SECONDS=$(awk -v a="$start" -v b="$seen" 'BEGIN { printf "%.0f", b - a }')
-}
-
-# Test bookkeeping: pass/fail/skip NAME [detail]; finish prints the line.
-T_PASS=0 T_FAIL=0 T_SKIP=0
-pass() { T_PASS=$((T_PASS + 1)); echo "ok   $1${2:+ ($2)}"; }
-fail() { T_FAIL=$((T_FAIL + 1)); echo "FAIL $1${2:+ ($2)}"; }
-skip() { T_SKIP=$((T_SKIP + 1)); echo "skip $1: $2"; }
-expect_in() {	# NAME REGEX FILE
-	if grep -qE "$2" "$3"; then pass "$1"; else fail "$1" "no /$2/ in $3"; fi
-}
-finish() {
-	echo "$T_PASS passed, $T_FAIL failed, $T_SKIP skipped"
-	[ "$T_FAIL" = 0 ]
 }

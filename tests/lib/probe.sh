@@ -25,7 +25,9 @@
 #   probe_verdict NAME LOG STATUS WANT SECS [MUST...]
 #                                  judges one run, prints its line, counts
 #   probe_skip NAME REASON         counts a run that could not be made
-#   probe_finish                   prints "N passed, N failed, N skipped"
+#
+# The counts are tests/lib/results.sh's (sourced here): a probe script ends
+# with its finish, which prints "N passed, N failed, N skipped".
 #
 # Every run writes its console to LOG and the VMM's own messages to
 # LOG.vmm, in $PROBE_OUT (removed at exit).  PROBE_NAME starts each line.
@@ -43,14 +45,13 @@ PROBE_OUT=
 PROBE_PEER_PIDS=()
 PROBE_TAP_SKIP=
 PROBE_PASST_SKIP=
-PROBE_PASS=0 PROBE_FAIL=0 PROBE_SKIP=0
 PEER_UDP= PEER_TCP=
+T_NAME=${T_NAME:-$PROBE_NAME}
+. tests/lib/results.sh
 
 # Ends the test with one skip line (nothing was run).
 probe_skip_all() {
-	echo "$PROBE_NAME: skipped: $1"
-	echo "0 passed, 0 failed, 1 skipped"
-	exit 0
+	T_NAME=$PROBE_NAME end_skipped "$1"
 }
 
 # What every probe run needs; also creates $PROBE_OUT and the exit trap.
@@ -60,9 +61,7 @@ probe_require() {
 	command -v python3 >/dev/null ||
 		probe_skip_all "python3 missing (needed by the peer)"
 	if [ ! -f "$PROBE" ] && ! make -s -C firmware/probe >/dev/null; then
-		echo "$PROBE_NAME: FAIL: cannot build $PROBE"
-		echo "0 passed, 1 failed"
-		exit 1
+		T_NAME=$PROBE_NAME end_failed "cannot build $PROBE"
 	fi
 	PROBE_OUT=$(mktemp -d "/tmp/$PROBE_NAME.XXXXXX") || exit 1
 	trap 'probe_cleanup' EXIT
@@ -235,22 +234,17 @@ probe_verdict() {
 	done
 	if [ -z "$why" ]; then
 		echo "$PROBE_NAME: $name ok (${secs}s, $(grep -c '^PROBE .* ok' "$log.txt") checks ok)"
-		PROBE_PASS=$((PROBE_PASS + 1))
+		count pass
 	else
 		echo "$PROBE_NAME: $name FAIL (${secs}s): $why"
 		grep -a '^PROBE' "$log.txt" | sed 's/^/    /'
 		sed 's/^/    vmm: /' "$log.vmm" 2>/dev/null | head -8
 		[ -n "$shown" ] && printf '%s' "$shown"
-		PROBE_FAIL=$((PROBE_FAIL + 1))
+		count fail
 	fi
 }
 
 probe_skip() {
 	echo "$PROBE_NAME: $1 skipped: $2"
-	PROBE_SKIP=$((PROBE_SKIP + 1))
-}
-
-probe_finish() {
-	echo "$PROBE_PASS passed, $PROBE_FAIL failed, $PROBE_SKIP skipped"
-	[ "$PROBE_FAIL" = 0 ]
+	count skip
 }
