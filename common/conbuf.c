@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -18,7 +19,8 @@
  */
 #define CONBUF_CHUNK 4096
 
-int conbuf_init(struct conbuf *c, int fd, size_t cap)
+int conbuf_init(struct conbuf *c, int fd, size_t cap, char *err,
+		size_t errlen)
 {
 	pthread_condattr_t attr;
 
@@ -27,6 +29,8 @@ int conbuf_init(struct conbuf *c, int fd, size_t cap)
 	if (!c->buf || !cap) {
 		free(c->buf);
 		c->buf = NULL;
+		snprintf(err, errlen, "console: cannot allocate its %zu-byte buffer",
+			 cap);
 		return -1;
 	}
 	c->cap = cap;

@@ -39,8 +39,10 @@ struct conbuf {
 	pthread_t thread;
 };
 
-/* Returns 0, or -1 when cap bytes cannot be allocated.  fd is not owned. */
-int conbuf_init(struct conbuf *c, int fd, size_t cap);
+/* Returns 0, or -1 with one line in err when cap bytes cannot be
+ * allocated.  fd is not owned. */
+int conbuf_init(struct conbuf *c, int fd, size_t cap, char *err,
+		size_t errlen);
 
 /*
  * Starts the writer thread.  Call it before the seccomp filter goes on

@@ -2,16 +2,21 @@
 
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-int evloop_init(struct evloop *loop)
+int evloop_init(struct evloop *loop, char *err, size_t errlen)
 {
 	memset(loop, 0, sizeof(*loop));
 	atomic_init(&loop->stopping, false);
 	loop->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	return loop->wake_fd < 0 ? -1 : 0;
+	if (loop->wake_fd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 void evloop_fini(struct evloop *loop)

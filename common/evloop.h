@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stddef.h>
 
 struct evloop;
 
@@ -52,7 +53,8 @@ struct evloop {
 	atomic_bool stopping;	/* evloop_stop() from any thread */
 };
 
-int evloop_init(struct evloop *loop);
+/* 0, or -1 with one line in err (the wake-up eventfd could not be made). */
+int evloop_init(struct evloop *loop, char *err, size_t errlen);
 void evloop_fini(struct evloop *loop);
 /* Returns 0, or -1 if full.  fn runs with the revents poll() reported. */
 int evloop_watch(struct evloop *loop, int fd, short events, ev_fn fn, void *opaque);

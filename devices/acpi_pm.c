@@ -2,6 +2,7 @@
 #include "devices/acpi_pm.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -63,18 +64,21 @@ static void acpi_pm_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 }
 
 struct acpi_pm *acpi_pm_create(struct bus *bus, void (*poweroff)(void *),
-			       void (*reset)(void *), void *opaque)
+			       void (*reset)(void *), void *opaque,
+			       char *err, size_t errlen)
 {
 	struct acpi_pm *pm = calloc(1, sizeof(*pm));
 
-	if (!pm)
+	if (!pm) {
+		snprintf(err, errlen, "acpi-pm: out of memory");
 		return NULL;
+	}
 	pm->bus = bus;
 	pm->poweroff = poweroff;
 	pm->reset = reset;
 	pm->opaque = opaque;
-	if (bus_register(bus, BUS_PIO, ACPI_PM_PORT, 3, acpi_pm_io, pm,
-			 "acpi-pm") < 0) {
+	if (bus_claim(bus, BUS_PIO, ACPI_PM_PORT, 3, acpi_pm_io, pm, "acpi-pm",
+		      err, errlen) < 0) {
 		free(pm);
 		return NULL;
 	}

@@ -38,11 +38,12 @@ struct acpi_pm_stats {
 /*
  * Registers the three ports.  poweroff and reset are called from the vCPU
  * thread with the bus lock held: they should record why the run ends and
- * stop the vCPUs, not exit().  NULL if the ports are taken or on
- * allocation failure.
+ * stop the vCPUs, not exit().  NULL with one line in err if the ports
+ * are taken or on allocation failure.
  */
 struct acpi_pm *acpi_pm_create(struct bus *bus, void (*poweroff)(void *),
-			       void (*reset)(void *), void *opaque);
+			       void (*reset)(void *), void *opaque,
+			       char *err, size_t errlen);
 void acpi_pm_destroy(struct acpi_pm *pm);
 const struct acpi_pm_stats *acpi_pm_stats(const struct acpi_pm *pm);
 

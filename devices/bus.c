@@ -1,5 +1,6 @@
 #include "bus.h"
 
+#include <stdio.h>
 #include <string.h>
 
 void bus_init(struct bus *bus)
@@ -55,6 +56,18 @@ int bus_register(struct bus *bus, enum bus_space space, uint64_t base,
 {
 	return bus_register_locked(bus, space, base, len, fn, opaque, name,
 				   NULL);
+}
+
+int bus_claim(struct bus *bus, enum bus_space space, uint64_t base,
+	      uint64_t len, bus_handler fn, void *opaque, const char *name,
+	      char *err, size_t errlen)
+{
+	if (bus_register(bus, space, base, len, fn, opaque, name) == 0)
+		return 0;
+	snprintf(err, errlen, "%s: %s %#llx-%#llx are taken", name,
+		 space == BUS_PIO ? "I/O ports" : "MMIO",
+		 (unsigned long long)base, (unsigned long long)(base + len - 1));
+	return -1;
 }
 
 int bus_move(struct bus *bus, enum bus_space space, void *opaque,

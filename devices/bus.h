@@ -21,6 +21,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 enum bus_space { BUS_PIO, BUS_MMIO };
@@ -55,6 +56,14 @@ void bus_init(struct bus *bus);
 /* Returns 0, or -1 when the range overlaps another or the table is full. */
 int bus_register(struct bus *bus, enum bus_space space, uint64_t base,
 		 uint64_t len, bus_handler fn, void *opaque, const char *name);
+/*
+ * bus_register() for a constructor: on failure, one line "NAME: I/O ports
+ * 0x60-0x60 are taken" (or MMIO) in err, as constructors report
+ * (docs/DESIGN.md "Errors").
+ */
+int bus_claim(struct bus *bus, enum bus_space space, uint64_t base,
+	      uint64_t len, bus_handler fn, void *opaque, const char *name,
+	      char *err, size_t errlen);
 /* The same with the device's own lock (recursive if the device re-enters). */
 int bus_register_locked(struct bus *bus, enum bus_space space, uint64_t base,
 			uint64_t len, bus_handler fn, void *opaque,

@@ -2,6 +2,7 @@
 #include "devices/debugcon.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -46,16 +47,20 @@ static void debugcon_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 }
 
 struct debugcon *debugcon_create(struct bus *bus, uint16_t port,
-				 debugcon_line_fn line, void *opaque)
+				 debugcon_line_fn line, void *opaque,
+				 char *err, size_t errlen)
 {
 	struct debugcon *dc = calloc(1, sizeof(*dc));
 
-	if (!dc)
+	if (!dc) {
+		snprintf(err, errlen, "debugcon: out of memory");
 		return NULL;
+	}
 	dc->bus = bus;
 	dc->line_fn = line;
 	dc->opaque = opaque;
-	if (bus_register(bus, BUS_PIO, port, 1, debugcon_io, dc, "debugcon") < 0) {
+	if (bus_claim(bus, BUS_PIO, port, 1, debugcon_io, dc, "debugcon", err,
+		      errlen) < 0) {
 		free(dc);
 		return NULL;
 	}

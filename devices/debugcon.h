@@ -24,9 +24,11 @@ struct debugcon;
 /* One finished line, without its newline; called from the vCPU thread. */
 typedef void (*debugcon_line_fn)(void *opaque, const char *line);
 
-/* Registers the port.  NULL if it is taken or on allocation failure. */
+/* Registers the port.  NULL with one line in err if it is taken or on
+ * allocation failure. */
 struct debugcon *debugcon_create(struct bus *bus, uint16_t port,
-				 debugcon_line_fn line, void *opaque);
+				 debugcon_line_fn line, void *opaque,
+				 char *err, size_t errlen);
 void debugcon_destroy(struct debugcon *dc);
 
 #endif

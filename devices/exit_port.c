@@ -2,6 +2,7 @@
 #include "devices/exit_port.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,17 +35,20 @@ static void exit_port_io(void *opaque, uint64_t offset, uint8_t *data,
 }
 
 struct exit_port *exit_port_create(struct bus *bus, uint16_t port,
-				   exit_port_fn fn, void *opaque)
+				   exit_port_fn fn, void *opaque,
+				   char *err, size_t errlen)
 {
 	struct exit_port *ep = calloc(1, sizeof(*ep));
 
-	if (!ep)
+	if (!ep) {
+		snprintf(err, errlen, "exit-port: out of memory");
 		return NULL;
+	}
 	ep->bus = bus;
 	ep->fn = fn;
 	ep->opaque = opaque;
-	if (bus_register(bus, BUS_PIO, port, 1, exit_port_io, ep,
-			 "exit-port") < 0) {
+	if (bus_claim(bus, BUS_PIO, port, 1, exit_port_io, ep, "exit-port", err,
+		      errlen) < 0) {
 		free(ep);
 		return NULL;
 	}

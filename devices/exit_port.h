@@ -30,10 +30,11 @@ struct exit_port;
  */
 typedef void (*exit_port_fn)(void *opaque, int status, uint32_t value);
 
-/* Registers one port at `port`.  NULL if it is taken or on allocation
- * failure. */
+/* Registers one port at `port`.  NULL with one line in err if it is taken
+ * or on allocation failure. */
 struct exit_port *exit_port_create(struct bus *bus, uint16_t port,
-				   exit_port_fn fn, void *opaque);
+				   exit_port_fn fn, void *opaque,
+				   char *err, size_t errlen);
 void exit_port_destroy(struct exit_port *ep);
 
 #endif

@@ -8,6 +8,7 @@
 #include "devices/fw_cfg.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,18 +115,25 @@ static int rebuild_dir(struct fw_cfg *c)
 	return r;
 }
 
-struct fw_cfg *fw_cfg_create(struct bus *bus, const struct guest_mem *mem)
+struct fw_cfg *fw_cfg_create(struct bus *bus, const struct guest_mem *mem,
+			     char *err, size_t errlen)
 {
 	struct fw_cfg *c = calloc(1, sizeof(*c));
 
-	if (!c)
+	if (!c) {
+		snprintf(err, errlen, "fw_cfg: out of memory");
 		return NULL;
+	}
 	c->mem = mem;
 	if (fw_cfg_add_bytes(c, FW_CFG_SIGNATURE, "QEMU", 4) < 0 ||
 	    fw_cfg_add_u32(c, FW_CFG_ID, FW_CFG_VERSION | FW_CFG_VERSION_DMA) < 0 ||
-	    rebuild_dir(c) < 0 ||
-	    bus_register(bus, BUS_PIO, FW_CFG_PORT_SEL, 12, fw_cfg_io, c,
-			 "fw_cfg") < 0) {
+	    rebuild_dir(c) < 0) {
+		fw_cfg_destroy(c);
+		snprintf(err, errlen, "fw_cfg: out of memory");
+		return NULL;
+	}
+	if (bus_claim(bus, BUS_PIO, FW_CFG_PORT_SEL, 12, fw_cfg_io, c, "fw_cfg",
+		      err, errlen) < 0) {
 		fw_cfg_destroy(c);
 		return NULL;
 	}

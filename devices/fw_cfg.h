@@ -79,9 +79,10 @@ struct fw_cfg;
 /*
  * Creates the device with the signature, ID (with the DMA bit) and an
  * empty file directory, and registers its ports on bus.  mem is where DMA
- * transfers go.  NULL on failure.
+ * transfers go.  NULL with one line in err on failure.
  */
-struct fw_cfg *fw_cfg_create(struct bus *bus, const struct guest_mem *mem);
+struct fw_cfg *fw_cfg_create(struct bus *bus, const struct guest_mem *mem,
+			     char *err, size_t errlen);
 void fw_cfg_destroy(struct fw_cfg *c);
 
 /*

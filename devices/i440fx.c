@@ -2,6 +2,7 @@
 #include "devices/i440fx.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,7 +36,7 @@ static void rcr_io(void *opaque, uint64_t off, uint8_t *data, uint32_t len,
 }
 
 struct i440fx *i440fx_create(struct pci_bus *bus, i440fx_reset_fn on_reset,
-			     void *opaque)
+			     void *opaque, char *err, size_t errlen)
 {
 	const struct pci_device_info piix3 = {
 		.vendor = 0x8086, .device = 0x7000,	/* 82371SB PIIX3 ISA */
@@ -44,22 +45,29 @@ struct i440fx *i440fx_create(struct pci_bus *bus, i440fx_reset_fn on_reset,
 	struct i440fx *c;
 	struct pci_device *isa;
 
-	if (pci_next_slot(bus) != I440FX_PIIX3_SLOT)
+	if (pci_next_slot(bus) != I440FX_PIIX3_SLOT) {
+		snprintf(err, errlen, "i440fx: PCI slot %u is taken",
+			 I440FX_PIIX3_SLOT);
 		return NULL;
+	}
 	c = calloc(1, sizeof(*c));
-	if (!c)
+	if (!c) {
+		snprintf(err, errlen, "i440fx: out of memory");
 		return NULL;
+	}
 	c->bus = bus->plat->bus;
 	c->on_reset = on_reset;
 	c->opaque = opaque;
-	if (bus_register(c->bus, BUS_PIO, I440FX_RESET_PORT, 1, rcr_io, c,
-			 "reset-control") < 0) {
+	if (bus_claim(c->bus, BUS_PIO, I440FX_RESET_PORT, 1, rcr_io, c,
+		      "reset-control", err, errlen) < 0) {
 		free(c);
 		return NULL;
 	}
 	isa = pci_add_device(bus, &piix3);
 	if (!isa) {
 		i440fx_destroy(c);
+		snprintf(err, errlen, "i440fx: cannot add the PIIX3 at PCI slot %u",
+			 I440FX_PIIX3_SLOT);
 		return NULL;
 	}
 	pci_cfg_put(isa, 0x3d, 1, 0);	/* Interrupt Pin: none */

@@ -32,10 +32,11 @@ typedef void (*i440fx_reset_fn)(void *opaque);
 
 /*
  * Sets the bus up as above; call it before any other device is added.
- * NULL if slot 1 or port 0xcf9 is taken, or on allocation failure.
+ * NULL with one line in err if slot 1 or port 0xcf9 is taken, or on
+ * allocation failure.
  */
 struct i440fx *i440fx_create(struct pci_bus *bus, i440fx_reset_fn on_reset,
-			     void *opaque);
+			     void *opaque, char *err, size_t errlen);
 void i440fx_destroy(struct i440fx *chipset);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -253,24 +254,27 @@ static void cmd_port_io(void *opaque, uint64_t offset, uint8_t *data,
 	i8042_io(opaque, true, data, len, is_write);
 }
 
-struct i8042 *i8042_create(struct bus *bus, i8042_reset_fn reset, void *opaque)
+struct i8042 *i8042_create(struct bus *bus, i8042_reset_fn reset, void *opaque,
+			   char *err, size_t errlen)
 {
 	struct i8042 *k = calloc(1, sizeof(*k));
 
-	if (!k)
+	if (!k) {
+		snprintf(err, errlen, "i8042: out of memory");
 		return NULL;
+	}
 	k->bus = bus;
 	k->reset = reset;
 	k->opaque = opaque;
 	k->ctr = CTR_RESET;
 	k->outp = OUTP_RESET_N | OUTP_A20;
-	if (bus_register(bus, BUS_PIO, I8042_DATA_PORT, 1, data_port_io, k,
-			 "i8042-data") < 0) {
+	if (bus_claim(bus, BUS_PIO, I8042_DATA_PORT, 1, data_port_io, k,
+		      "i8042-data", err, errlen) < 0) {
 		free(k);
 		return NULL;
 	}
-	if (bus_register(bus, BUS_PIO, I8042_CMD_PORT, 1, cmd_port_io, k,
-			 "i8042-cmd") < 0) {
+	if (bus_claim(bus, BUS_PIO, I8042_CMD_PORT, 1, cmd_port_io, k,
+		      "i8042-cmd", err, errlen) < 0) {
 		bus_move(bus, BUS_PIO, k, "i8042-data", 0, 0);
 		free(k);
 		return NULL;

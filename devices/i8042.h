@@ -27,9 +27,10 @@ struct i8042;
  */
 typedef void (*i8042_reset_fn)(void *opaque);
 
-/* Registers ports 0x60 and 0x64.  Returns NULL if they are taken or on
- * allocation failure. */
-struct i8042 *i8042_create(struct bus *bus, i8042_reset_fn reset, void *opaque);
+/* Registers ports 0x60 and 0x64.  Returns NULL with one line in err if
+ * they are taken or on allocation failure. */
+struct i8042 *i8042_create(struct bus *bus, i8042_reset_fn reset, void *opaque,
+			   char *err, size_t errlen);
 void i8042_destroy(struct i8042 *kbc);
 
 /* Bytes the guest sent to the (absent) keyboard or mouse. */

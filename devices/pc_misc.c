@@ -2,6 +2,7 @@
 #include "devices/pc_misc.h"
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -50,21 +51,25 @@ static void port_a_io(void *opaque, uint64_t offset, uint8_t *data,
 }
 
 struct pc_misc *pc_misc_create(struct bus *bus, pc_misc_reset_fn reset,
-			       void *opaque)
+			       void *opaque, char *err, size_t errlen)
 {
 	struct pc_misc *pm = calloc(1, sizeof(*pm));
 
-	if (!pm)
+	if (!pm) {
+		snprintf(err, errlen, "pc-misc: out of memory");
 		return NULL;
+	}
 	pm->bus = bus;
 	pm->reset = reset;
 	pm->opaque = opaque;
 	pm->port_a = PORT_A_A20;
-	if (bus_register(bus, BUS_PIO, POST_PORT, 1, post_io, pm, "post") < 0) {
+	if (bus_claim(bus, BUS_PIO, POST_PORT, 1, post_io, pm, "post", err,
+		      errlen) < 0) {
 		free(pm);
 		return NULL;
 	}
-	if (bus_register(bus, BUS_PIO, PORT_A, 1, port_a_io, pm, "port-a") < 0) {
+	if (bus_claim(bus, BUS_PIO, PORT_A, 1, port_a_io, pm, "port-a", err,
+		      errlen) < 0) {
 		bus_move(bus, BUS_PIO, pm, "post", 0, 0);
 		free(pm);
 		return NULL;

@@ -29,8 +29,10 @@ struct pc_misc;
 /* Called with the bus lock held from the vCPU thread, as for the i8042. */
 typedef void (*pc_misc_reset_fn)(void *opaque);
 
+/* Registers ports 0x80 and 0x92.  NULL with one line in err if they are
+ * taken or on allocation failure. */
 struct pc_misc *pc_misc_create(struct bus *bus, pc_misc_reset_fn reset,
-			       void *opaque);
+			       void *opaque, char *err, size_t errlen);
 void pc_misc_destroy(struct pc_misc *pm);
 
 /* The last byte written to port 0x80. */

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <linux/pci_regs.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -112,7 +113,7 @@ static void cfc_access(void *opaque, uint64_t offset, uint8_t *data,
 
 struct pci_bus *pci_create(struct platform *p, uint64_t mmio_base,
 			   uint64_t mmio_size, uint16_t pio_base,
-			   uint16_t pio_size)
+			   uint16_t pio_size, char *err, size_t errlen)
 {
 	struct pci_bus *bus = calloc(1, sizeof(*bus));
 	/* Intel 440FX host bridge ids: every guest knows them. */
@@ -121,8 +122,10 @@ struct pci_bus *pci_create(struct platform *p, uint64_t mmio_base,
 		.class_code = 0x060000,	/* bridge, host */
 	};
 
-	if (!bus)
+	if (!bus) {
+		snprintf(err, errlen, "pci: out of memory");
 		return NULL;
+	}
 	bus->plat = p;
 	bus->mmio_base = bus->mmio_next = mmio_base;
 	bus->mmio_size = mmio_size;
@@ -139,6 +142,7 @@ struct pci_bus *pci_create(struct platform *p, uint64_t mmio_base,
 	    bus_register_locked(p->bus, BUS_PIO, 0xcfc, 4, cfc_access, bus,
 				"pci-data", &bus->lock) < 0) {
 		free(bus);
+		snprintf(err, errlen, "pci: I/O ports 0xcf8 or 0xcfc-0xcff are taken");
 		return NULL;
 	}
 	return bus;

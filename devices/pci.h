@@ -121,12 +121,12 @@ struct pci_bus {
 /*
  * Creates the host bridge and registers 0xcf8 (1 byte, so 0xcf9 stays free
  * for a reset-control register) and 0xcfc..0xcff on p->bus.  BARs are
- * placed in [mmio_base, +mmio_size) and [pio_base, +pio_size).  NULL on
- * failure.
+ * placed in [mmio_base, +mmio_size) and [pio_base, +pio_size).  NULL with
+ * one line in err on failure.
  */
 struct pci_bus *pci_create(struct platform *p, uint64_t mmio_base,
 			   uint64_t mmio_size, uint16_t pio_base,
-			   uint16_t pio_size);
+			   uint16_t pio_size, char *err, size_t errlen);
 void pci_destroy(struct pci_bus *bus);
 
 /*

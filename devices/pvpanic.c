@@ -3,6 +3,7 @@
 
 #include <linux/pci_regs.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,7 +35,7 @@ static void pvpanic_mmio(void *opaque, uint64_t off, uint8_t *data,
 
 struct pvpanic *pvpanic_create(struct pci_bus *bus,
 			       void (*on_event)(void *opaque, uint8_t events),
-			       void *opaque)
+			       void *opaque, char *err, size_t errlen)
 {
 	const struct pci_device_info info = {
 		.vendor = PVPANIC_VENDOR, .device = PVPANIC_DEVICE,
@@ -46,14 +47,17 @@ struct pvpanic *pvpanic_create(struct pci_bus *bus,
 	struct pvpanic *p = calloc(1, sizeof(*p));
 	struct pci_device *dev;
 
-	if (!p)
+	if (!p) {
+		snprintf(err, errlen, "pvpanic: out of memory");
 		return NULL;
+	}
 	p->on_event = on_event;
 	p->opaque = opaque;
 	dev = pci_add_device(bus, &info);
 	if (!dev || pci_add_bar(dev, 0, PCI_BAR_MEM32, 16, pvpanic_mmio, p,
 				"pvpanic") < 0) {
 		free(p);	/* the caller gives up on the machine */
+		snprintf(err, errlen, "pvpanic: no free PCI slot or MMIO space");
 		return NULL;
 	}
 	/* No interrupt: Interrupt Pin 0, so no INTx routing is listed. */

@@ -27,11 +27,11 @@ struct pvpanic;
 /*
  * Adds the device in the bus's next free slot.  on_event(opaque, events)
  * is called from the vCPU thread with the bus lock held, for every write
- * with a known event bit set.  NULL when the bus or its MMIO window is
- * full, or on allocation failure.
+ * with a known event bit set.  NULL with one line in err when the bus or
+ * its MMIO window is full, or on allocation failure.
  */
 struct pvpanic *pvpanic_create(struct pci_bus *bus,
 			       void (*on_event)(void *opaque, uint8_t events),
-			       void *opaque);
+			       void *opaque, char *err, size_t errlen);
 
 #endif

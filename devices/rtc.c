@@ -10,6 +10,7 @@
 #include "devices/rtc.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -319,12 +320,14 @@ static void fill_memory_size(struct rtc *rtc, uint64_t below_4g,
 
 struct rtc *rtc_create(struct bus *bus, const struct irq_sink *irq,
 		       unsigned gsi, uint64_t ram_below_4g,
-		       uint64_t ram_above_4g)
+		       uint64_t ram_above_4g, char *err, size_t errlen)
 {
 	struct rtc *rtc = calloc(1, sizeof(*rtc));
 
-	if (!rtc)
+	if (!rtc) {
+		snprintf(err, errlen, "rtc: out of memory");
 		return NULL;
+	}
 	rtc->bus = bus;
 	if (irq)
 		rtc->irq = *irq;
@@ -332,8 +335,8 @@ struct rtc *rtc_create(struct bus *bus, const struct irq_sink *irq,
 	rtc->cmos[REG_A] = REG_A_RESET;
 	rtc->cmos[REG_B] = REG_B_RESET;
 	fill_memory_size(rtc, ram_below_4g, ram_above_4g);
-	if (bus_register(bus, BUS_PIO, RTC_PORT_INDEX, 2, rtc_io, rtc,
-			 "rtc") < 0) {
+	if (bus_claim(bus, BUS_PIO, RTC_PORT_INDEX, 2, rtc_io, rtc, "rtc", err,
+		      errlen) < 0) {
 		free(rtc);
 		return NULL;
 	}

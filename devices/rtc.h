@@ -45,12 +45,12 @@ struct rtc;
  * Creates the RTC and registers ports 0x70-0x71.  ram_below_4g is the guest
  * RAM mapped from address 0 up to the PCI hole, ram_above_4g the RAM
  * relocated above 4 GiB (0 if none).  `irq` may be NULL (it is kept for a
- * later interrupt implementation).  Returns NULL if the ports are taken or
- * on allocation failure.
+ * later interrupt implementation).  Returns NULL with one line in err if
+ * the ports are taken or on allocation failure.
  */
 struct rtc *rtc_create(struct bus *bus, const struct irq_sink *irq,
 		       unsigned gsi, uint64_t ram_below_4g,
-		       uint64_t ram_above_4g);
+		       uint64_t ram_above_4g, char *err, size_t errlen);
 void rtc_destroy(struct rtc *rtc);
 
 /* Sets one CMOS byte (index below 128) before the guest starts, e.g.

@@ -9,6 +9,7 @@
 
 #include <linux/serial_reg.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -345,12 +346,15 @@ static void uart_io(void *opaque, uint64_t offset, uint8_t *data,
 }
 
 struct uart16550 *uart_create(struct bus *bus, uint16_t base, unsigned gsi,
-			      const struct irq_sink *irq, struct conbuf *out)
+			      const struct irq_sink *irq, struct conbuf *out,
+			      char *err, size_t errlen)
 {
 	struct uart16550 *u = calloc(1, sizeof(*u));
 
-	if (!u)
+	if (!u) {
+		snprintf(err, errlen, "uart16550: out of memory");
 		return NULL;
+	}
 	u->bus = bus;
 	u->base = base;
 	u->gsi = gsi;
@@ -364,8 +368,8 @@ struct uart16550 *uart_create(struct bus *bus, uint16_t base, unsigned gsi,
 	u->dll = 1;
 	u->rx_trigger = 1;
 	u->msr = UART_MSR_IDLE;
-	if (bus_register(bus, BUS_PIO, base, UART_NPORTS, uart_io, u,
-			 "uart16550") < 0) {
+	if (bus_claim(bus, BUS_PIO, base, UART_NPORTS, uart_io, u, "uart16550",
+		      err, errlen) < 0) {
 		free(u);
 		return NULL;
 	}

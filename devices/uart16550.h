@@ -39,10 +39,12 @@ struct uart_stats {
  * Creates the UART and registers its 8 ports at `base` on `bus`.  `irq` is
  * copied; the interrupt goes to `gsi`.  Output goes to `out` (NULL:
  * discard), which the caller drains and outlives the UART.
- * Returns NULL on allocation failure or if the ports are taken.
+ * Returns NULL with one line in err on allocation failure or if the ports
+ * are taken.
  */
 struct uart16550 *uart_create(struct bus *bus, uint16_t base, unsigned gsi,
-			      const struct irq_sink *irq, struct conbuf *out);
+			      const struct irq_sink *irq, struct conbuf *out,
+			      char *err, size_t errlen);
 void uart_destroy(struct uart16550 *u);
 
 /*

@@ -188,13 +188,15 @@ struct fw_cfg *firmware_load(struct vm *vm, const struct firmware_opts *fo)
 	struct e820_entry map[E820_MAX];
 	unsigned n = e820_build(vm->ram_size, map);
 	uint8_t one = 1;
+	char err[160];
 
 	map_bios(vm, fo->bios);
-	if (!debugcon_create(&vm->bus, DEBUGCON_PORT_SEABIOS, log_firmware_line, NULL))
-		die("firmware: cannot add the debug console at port %#x", DEBUGCON_PORT_SEABIOS);
-	cfg = fw_cfg_create(&vm->bus, &vm->mem);
+	if (!debugcon_create(&vm->bus, DEBUGCON_PORT_SEABIOS, log_firmware_line,
+			     NULL, err, sizeof(err)))
+		die("firmware: %s", err);
+	cfg = fw_cfg_create(&vm->bus, &vm->mem, err, sizeof(err));
 	if (!cfg)
-		die("fw_cfg: cannot create the device");
+		die("firmware: %s", err);
 	cfg_check(fw_cfg_add_u64(cfg, FW_CFG_RAM_SIZE, vm->ram_size), "ram size");
 	cfg_check(fw_cfg_add_u16(cfg, FW_CFG_NB_CPUS, (uint16_t)fo->ncpus), "cpus");
 	cfg_check(fw_cfg_add_u16(cfg, FW_CFG_MAX_CPUS, (uint16_t)fo->ncpus), "cpus");

@@ -74,20 +74,24 @@ static void on_test_exit(void *opaque, int status, uint32_t value)
 static void build_isa(struct machine *m, struct vm *vm)
 {
 	uint64_t low = memmap_low_ram(vm->ram_size);
+	char err[160];
 
-	if (conbuf_init(&m->console_out, STDOUT_FILENO, CONBUF_DEFAULT_SIZE) < 0)
-		die("console: cannot allocate its buffer");
-	m->com1 = uart_create(&vm->bus, COM1_PORT, COM1_GSI, &vm->platform.irq,
-			      &m->console_out);
-	m->rtc = rtc_create(&vm->bus, &vm->platform.irq, RTC_GSI, low,
-			    vm->ram_size - low);
-	m->kbc = i8042_create(&vm->bus, on_reset, m);
-	m->misc = pc_misc_create(&vm->bus, on_reset, m);
-	m->exit_port = exit_port_create(&vm->bus, TEST_EXIT_PORT, on_test_exit, m);
-	m->acpi_pm = acpi_pm_create(&vm->bus, on_poweroff, on_reset, m);
-	if (!m->com1 || !m->rtc || !m->kbc || !m->misc || !m->exit_port ||
-	    !m->acpi_pm)
-		die("PC devices: cannot create (out of memory?)");
+	if (conbuf_init(&m->console_out, STDOUT_FILENO, CONBUF_DEFAULT_SIZE,
+			err, sizeof(err)) < 0)
+		die("%s", err);
+	/* The first that fails ends the run with its line. */
+	if (!(m->com1 = uart_create(&vm->bus, COM1_PORT, COM1_GSI,
+				    &vm->platform.irq, &m->console_out, err,
+				    sizeof(err))) ||
+	    !(m->rtc = rtc_create(&vm->bus, &vm->platform.irq, RTC_GSI, low,
+				  vm->ram_size - low, err, sizeof(err))) ||
+	    !(m->kbc = i8042_create(&vm->bus, on_reset, m, err, sizeof(err))) ||
+	    !(m->misc = pc_misc_create(&vm->bus, on_reset, m, err, sizeof(err))) ||
+	    !(m->exit_port = exit_port_create(&vm->bus, TEST_EXIT_PORT,
+					      on_test_exit, m, err, sizeof(err))) ||
+	    !(m->acpi_pm = acpi_pm_create(&vm->bus, on_poweroff, on_reset, m,
+					  err, sizeof(err))))
+		die("%s", err);
 }
 
 /*
@@ -219,28 +223,29 @@ static void note_pci_irq(void *opaque, unsigned slot, unsigned pin, unsigned gsi
 
 void machine_build(struct machine *m, struct vm *vm, const struct options *o)
 {
+	char err[160];
+
 	memset(m, 0, sizeof(*m));
 	m->vm = vm;
 	m->timer_fd = -1;
 	build_isa(m, vm);
 	m->pci = pci_create(&vm->platform, VM_PCI_MMIO_BASE, VM_PCI_MMIO_SIZE,
-			    VM_PCI_PIO_BASE, VM_PCI_PIO_SIZE);
+			    VM_PCI_PIO_BASE, VM_PCI_PIO_SIZE, err, sizeof(err));
 	if (!m->pci)
-		die("PCI: cannot create the host bridge");
+		die("%s", err);
 	/* What SeaBIOS needs of the bus, before any other device takes slot 1. */
 	if (o->firmware) {
-		m->chipset = i440fx_create(m->pci, on_reset, m);
+		m->chipset = i440fx_create(m->pci, on_reset, m, err, sizeof(err));
 		if (!m->chipset)
-			die("firmware: cannot add the PIIX3 ISA bridge at PCI slot %u and its reset port %#x",
-			    I440FX_PIIX3_SLOT, I440FX_RESET_PORT);
+			die("firmware: %s", err);
 	}
 	build_network(m, vm, o);
 	build_disks(m, vm, o);
 	/* Last, so the other devices keep the slots they always had. */
 	if (!o->no_pvpanic) {
-		m->pvpanic = pvpanic_create(m->pci, on_pvpanic, m);
+		m->pvpanic = pvpanic_create(m->pci, on_pvpanic, m, err, sizeof(err));
 		if (!m->pvpanic)
-			die("pvpanic: cannot add the PCI device (bus full?)");
+			die("%s", err);
 	}
 	pci_for_each_device(m->pci, note_pci_irq, m);
 }

@@ -100,13 +100,14 @@ void vm_create(struct vm *vm, uint64_t ram_size, unsigned ncpus, bool no_pit)
 	struct kvm_pit_config pit = { .flags = KVM_PIT_SPEAKER_DUMMY };
 	uint64_t low, high;
 	uint64_t tss_identity = VM_IDENTITY_MAP_ADDR;
+	char err[160];
 
 	memset(vm, 0, sizeof(*vm));
 	vm->ram_size = ram_size;
 	vm->ncpus = ncpus;
 	bus_init(&vm->bus);
-	if (evloop_init(&vm->loop) < 0)
-		die("eventfd: %s", strerror(errno));
+	if (evloop_init(&vm->loop, err, sizeof(err)) < 0)
+		die("%s", err);
 
 	vm->kvm_fd = open_kvm();
 	need_cap(vm->kvm_fd, KVM_CAP_IRQCHIP, "an in-kernel irqchip");

@@ -296,7 +296,7 @@ static inline void fz_machine(struct fz_net *e)
 	e->plat.bus = &e->bus;
 	e->plat.mem = &e->gm;
 	e->plat.irq = (struct irq_sink){ fz_set_line, fz_send_msi, e };
-	e->pci = pci_create(&e->plat, FZ_MMIO_BASE, 0x1000000, FZ_PIO_BASE, 0x1000);
+	e->pci = pci_create(&e->plat, FZ_MMIO_BASE, 0x1000000, FZ_PIO_BASE, 0x1000, NULL, 0);
 	if (!e->pci)
 		abort();
 	e->data_next = FZ_DATA;

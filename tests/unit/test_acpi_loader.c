@@ -151,7 +151,7 @@ static const uint8_t *table_at(uint64_t a)
 TEST(seabios_loader_places_and_links_the_tables)
 {
 	struct fake_guest *g = fg_new();
-	struct fw_cfg *cfg = fw_cfg_create(&g->bus, &g->gm);
+	struct fw_cfg *cfg = fw_cfg_create(&g->bus, &g->gm, NULL, 0);
 	const struct mptable_pci_irq pci[] = { { 2, 0, 10 }, { 3, 0, 11 } };
 	struct acpi_machine m = { 2, pci, 2 };
 	struct file *rsdp, *loader;

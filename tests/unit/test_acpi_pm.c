@@ -34,7 +34,7 @@ TEST(s5_with_slp_en_powers_off)
 	struct acpi_pm *pm;
 
 	bus_init(&bus);
-	pm = acpi_pm_create(&bus, on_poweroff, on_reset, &s);
+	pm = acpi_pm_create(&bus, on_poweroff, on_reset, &s, NULL, 0);
 	CHECK(pm != NULL);
 	/* What Linux's acpi_hw_extended_sleep() writes: SLP_TYP 5, SLP_EN. */
 	out8(&bus, ACPI_PM_SLEEP_CONTROL, 5 << 2 | 0x20);
@@ -50,7 +50,7 @@ TEST(slp_typ_without_slp_en_or_other_states_do_nothing)
 	struct acpi_pm *pm;
 
 	bus_init(&bus);
-	pm = acpi_pm_create(&bus, on_poweroff, on_reset, &s);
+	pm = acpi_pm_create(&bus, on_poweroff, on_reset, &s, NULL, 0);
 	out8(&bus, ACPI_PM_SLEEP_CONTROL, 5 << 2);	/* no SLP_EN */
 	out8(&bus, ACPI_PM_SLEEP_CONTROL, 3 << 2 | 0x20);	/* S3 */
 	out8(&bus, ACPI_PM_SLEEP_CONTROL, 0x20);	/* S0 */
@@ -68,7 +68,7 @@ TEST(reset_value_resets_and_others_are_ignored)
 	struct acpi_pm *pm;
 
 	bus_init(&bus);
-	pm = acpi_pm_create(&bus, on_poweroff, on_reset, &s);
+	pm = acpi_pm_create(&bus, on_poweroff, on_reset, &s, NULL, 0);
 	out8(&bus, ACPI_PM_RESET, 0x06);
 	CHECK_EQ(s.resets, 0);
 	out8(&bus, ACPI_PM_RESET, ACPI_PM_RESET_VALUE);
@@ -85,11 +85,11 @@ TEST(registers_read_zero_and_ports_are_released)
 	uint8_t v = 0xff;
 
 	bus_init(&bus);
-	pm = acpi_pm_create(&bus, on_poweroff, on_reset, &s);
+	pm = acpi_pm_create(&bus, on_poweroff, on_reset, &s, NULL, 0);
 	CHECK(bus_access(&bus, BUS_PIO, ACPI_PM_SLEEP_STATUS, &v, 1, false));
 	CHECK_EQ(v, 0);		/* no wake status: nothing ever sleeps */
 	/* A second device cannot take the same ports. */
-	CHECK(acpi_pm_create(&bus, on_poweroff, on_reset, &s) == NULL);
+	CHECK(acpi_pm_create(&bus, on_poweroff, on_reset, &s, NULL, 0) == NULL);
 	acpi_pm_destroy(pm);
 	CHECK(!bus_access(&bus, BUS_PIO, ACPI_PM_SLEEP_CONTROL, &v, 1, false));
 }

@@ -47,7 +47,7 @@ TEST(put_takes_what_fits_and_counts_the_rest_as_dropped)
 	struct conbuf c;
 	uint8_t in[100], out[100];
 
-	CHECK_EQ(conbuf_init(&c, -1, 64), 0);
+	CHECK_EQ(conbuf_init(&c, -1, 64, NULL, 0), 0);
 	fill(in, sizeof(in), 0);
 	CHECK_EQ(conbuf_put(&c, in, 40), 40);
 	CHECK_EQ(conbuf_put(&c, in + 40, 60), 24);
@@ -66,7 +66,7 @@ TEST(ring_keeps_order_across_its_end)
 	struct conbuf c;
 	uint8_t in[48], out[48];
 
-	CHECK_EQ(conbuf_init(&c, -1, 64), 0);
+	CHECK_EQ(conbuf_init(&c, -1, 64, NULL, 0), 0);
 	fill(in, sizeof(in), 0);
 	/* Move head to 40, then put 48: 24 before the end, 24 after it. */
 	CHECK_EQ(conbuf_put(&c, in, 40), 40);
@@ -88,7 +88,7 @@ TEST(writer_delivers_every_byte_in_order_and_finish_joins_it)
 	int p[2];
 
 	CHECK_EQ(pipe(p), 0);
-	CHECK_EQ(conbuf_init(&c, p[1], 1024), 0);
+	CHECK_EQ(conbuf_init(&c, p[1], 1024, NULL, 0), 0);
 	CHECK_EQ(conbuf_start(&c), 0);
 	/* Put in small pieces, as a UART does; the writer makes room as the
 	 * pipe takes the bytes, so a put that fell short is tried again. */
@@ -129,7 +129,7 @@ TEST(finish_gives_up_on_a_stalled_reader_within_its_bound)
 	CHECK_EQ(pipe(p), 0);
 	if (fcntl(p[1], F_SETPIPE_SZ, 4096) != 4096)
 		SKIP("cannot make a 4 KiB pipe");
-	CHECK_EQ(conbuf_init(&c, p[1], sizeof(in)), 0);
+	CHECK_EQ(conbuf_init(&c, p[1], sizeof(in), NULL, 0), 0);
 	CHECK_EQ(conbuf_start(&c), 0);
 	fill(in, sizeof(in), 1);
 	CHECK_EQ(conbuf_put(&c, in, sizeof(in)), sizeof(in));
@@ -169,7 +169,7 @@ TEST(a_reader_that_closed_drops_output_and_says_why)
 	signal(SIGPIPE, SIG_IGN);
 	CHECK_EQ(pipe(p), 0);
 	close(p[0]);
-	CHECK_EQ(conbuf_init(&c, p[1], 64), 0);
+	CHECK_EQ(conbuf_init(&c, p[1], 64, NULL, 0), 0);
 	CHECK_EQ(conbuf_start(&c), 0);
 	fill(in, sizeof(in), 0);
 	CHECK_EQ(conbuf_put(&c, in, 50), 50);
@@ -189,7 +189,7 @@ TEST(finish_without_a_writer_counts_what_is_buffered)
 	struct conbuf c;
 	uint8_t in[10] = { 0 };
 
-	CHECK_EQ(conbuf_init(&c, -1, 64), 0);
+	CHECK_EQ(conbuf_init(&c, -1, 64, NULL, 0), 0);
 	conbuf_put(&c, in, sizeof(in));
 	CHECK_EQ(conbuf_finish(&c, 0), 10);
 	conbuf_free(&c);

@@ -36,7 +36,7 @@ TEST(read_answers_e9_so_seabios_finds_the_port)
 	uint8_t v[2] = { 0, 0xff };
 
 	bus_init(&bus);
-	struct debugcon *dc = debugcon_create(&bus, PORT, keep_line, &l);
+	struct debugcon *dc = debugcon_create(&bus, PORT, keep_line, &l, NULL, 0);
 	CHECK(dc != NULL);
 	CHECK(bus_access(&bus, BUS_PIO, PORT, v, 1, false));
 	CHECK_EQ(v[0], 0xe9);
@@ -54,7 +54,7 @@ TEST(bytes_become_lines_without_carriage_returns)
 	struct lines l = { 0 };
 
 	bus_init(&bus);
-	struct debugcon *dc = debugcon_create(&bus, PORT, keep_line, &l);
+	struct debugcon *dc = debugcon_create(&bus, PORT, keep_line, &l, NULL, 0);
 	put(&bus, "SeaBIOS (version 1.16)\r\n\nBooting");
 	CHECK_EQ(l.n, 2);
 	CHECK(strcmp(l.text[0], "SeaBIOS (version 1.16)") == 0);
@@ -72,7 +72,7 @@ TEST(a_long_line_is_cut_and_no_byte_is_lost)
 	char text[DEBUGCON_LINE_MAX + 6];
 
 	bus_init(&bus);
-	struct debugcon *dc = debugcon_create(&bus, PORT, keep_line, &l);
+	struct debugcon *dc = debugcon_create(&bus, PORT, keep_line, &l, NULL, 0);
 	memset(text, 'a', DEBUGCON_LINE_MAX);
 	memcpy(text + DEBUGCON_LINE_MAX, "bcd\n", 5);
 	put(&bus, text);
@@ -88,8 +88,8 @@ TEST(a_taken_port_is_refused)
 	struct lines l = { 0 };
 
 	bus_init(&bus);
-	struct debugcon *dc = debugcon_create(&bus, PORT, keep_line, &l);
-	CHECK(debugcon_create(&bus, PORT, keep_line, &l) == NULL);
+	struct debugcon *dc = debugcon_create(&bus, PORT, keep_line, &l, NULL, 0);
+	CHECK(debugcon_create(&bus, PORT, keep_line, &l, NULL, 0) == NULL);
 	debugcon_destroy(dc);
 }
 

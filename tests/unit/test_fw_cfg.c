@@ -49,7 +49,7 @@ static uint32_t dma(struct fake_guest *g, uint64_t desc, uint32_t control,
 
 static struct fw_cfg *make(struct fake_guest *g)
 {
-	struct fw_cfg *c = fw_cfg_create(&g->bus, &g->gm);
+	struct fw_cfg *c = fw_cfg_create(&g->bus, &g->gm, NULL, 0);
 
 	CHECK(c != NULL);
 	return c;

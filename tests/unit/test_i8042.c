@@ -21,7 +21,7 @@ static struct i8042 *make(void)
 {
 	bus_init(&bus);
 	resets = 0;
-	return i8042_create(&bus, on_reset, &resets);
+	return i8042_create(&bus, on_reset, &resets, NULL, 0);
 }
 
 static uint8_t in8(uint16_t port)

@@ -106,7 +106,7 @@ static bool env_up(struct env *e)
 	char err[320] = "";
 
 	memset(e, 0, sizeof(*e));
-	CHECK_EQ(evloop_init(&e->loop), 0);
+	CHECK_EQ(evloop_init(&e->loop, NULL, 0), 0);
 	e->be = passt_start(&e->loop, &r, err, sizeof(err));
 	CHECK(e->be != NULL);
 	if (!e->be) {
@@ -504,7 +504,7 @@ static void expect_start_failure(const char *program, const char *want)
 	struct evloop loop;
 	char err[320] = "";
 
-	CHECK_EQ(evloop_init(&loop), 0);
+	CHECK_EQ(evloop_init(&loop, NULL, 0), 0);
 	CHECK(passt_start(&loop, &r, err, sizeof(err)) == NULL);
 	if (!strstr(err, want) || strchr(err, '\n'))
 		printf("    got: %s\n", err);
@@ -553,7 +553,7 @@ TEST(real_passt_without_a_route_is_one_line)
 		/* A namespace of its own with nothing but lo. */
 		if (unshare(CLONE_NEWNET) < 0 || system("ip link set lo up") != 0)
 			_exit(2);
-		evloop_init(&loop);
+		evloop_init(&loop, NULL, 0);
 		if (passt_start(&loop, &r, err, sizeof(err)))
 			_exit(3);
 		if (write(p[1], err, strlen(err)) < 0)

@@ -15,7 +15,7 @@ TEST(post_port_keeps_last_code)
 	int resets = 0;
 	uint8_t v = 0x3c;
 	bus_init(&bus);
-	struct pc_misc *pm = pc_misc_create(&bus, count_reset, &resets);
+	struct pc_misc *pm = pc_misc_create(&bus, count_reset, &resets, NULL, 0);
 	CHECK(pm != NULL);
 	CHECK(bus_access(&bus, BUS_PIO, 0x80, &v, 1, true));
 	CHECK_EQ(pc_misc_post_code(pm), 0x3c);
@@ -35,7 +35,7 @@ TEST(port_a_fast_reset_and_a20)
 	int resets = 0;
 	uint8_t v;
 	bus_init(&bus);
-	struct pc_misc *pm = pc_misc_create(&bus, count_reset, &resets);
+	struct pc_misc *pm = pc_misc_create(&bus, count_reset, &resets, NULL, 0);
 	bus_access(&bus, BUS_PIO, 0x92, &v, 1, false);
 	CHECK_EQ(v, 0x02);			/* A20 on */
 	v = 0x00;				/* A20 off */

@@ -50,7 +50,7 @@ static const struct pci_device_ops ops = { .bar_moved = bar_moved };
 
 static struct pci_bus *new_bus(struct fake_guest *g)
 {
-	return pci_create(&g->plat, MMIO_BASE, MMIO_SIZE, PIO_BASE, PIO_SIZE);
+	return pci_create(&g->plat, MMIO_BASE, MMIO_SIZE, PIO_BASE, PIO_SIZE, NULL, 0);
 }
 
 static struct pci_device *new_dev(struct pci_bus *bus, struct moved *m,
@@ -252,7 +252,7 @@ TEST(bars_come_from_the_window_and_run_out)
 {
 	struct fake_guest *g = fg_new();
 	struct pci_bus *bus = pci_create(&g->plat, MMIO_BASE, 0x3000, PIO_BASE,
-					 PIO_SIZE);
+					 PIO_SIZE, NULL, 0);
 	struct moved m = { 0 };
 	struct pci_device *d = new_dev(bus, &m, 10);
 	struct rec r = { 0 };

@@ -19,7 +19,7 @@ static struct pci_device *dev_with_rom(struct fake_guest *g, struct pci_bus **bu
 					      .class_code = 0x020000, .gsi = 17 };
 	struct pci_device *d;
 
-	*bus = pci_create(&g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000);
+	*bus = pci_create(&g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000, NULL, 0);
 	d = pci_add_device(*bus, &info);
 	CHECK_EQ(pci_set_rom(d, img, len), 0);
 	return d;
@@ -76,7 +76,7 @@ TEST(enabled_rom_answers_mmio_reads_and_disabling_unmaps_it)
 TEST(device_without_rom_keeps_a_zero_rom_bar)
 {
 	struct fake_guest *g = fg_new();
-	struct pci_bus *bus = pci_create(&g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000);
+	struct pci_bus *bus = pci_create(&g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000, NULL, 0);
 	const struct pci_device_info info = { .vendor = 0x1af4, .device = 0x1041 };
 
 	pci_add_device(bus, &info);

@@ -36,9 +36,9 @@ TEST(ids_bar_and_events_as_the_linux_driver_reads_them)
 {
 	struct fake_guest *g = fg_new();
 	struct pci_bus *bus = pci_create(&g->plat, 0xc0000000ull, 0x10000000ull,
-					 0xc000, 0x1000);
+					 0xc000, 0x1000, NULL, 0);
 	struct seen s = { 0 };
-	struct pvpanic *p = pvpanic_create(bus, on_event, &s);
+	struct pvpanic *p = pvpanic_create(bus, on_event, &s, NULL, 0);
 	uint32_t bar;
 	int irqs = 0;
 

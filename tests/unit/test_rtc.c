@@ -19,7 +19,7 @@ static struct bus bus;
 static struct rtc *make(uint64_t below, uint64_t above)
 {
 	bus_init(&bus);
-	return rtc_create(&bus, NULL, 8, below, above);
+	return rtc_create(&bus, NULL, 8, below, above, NULL, 0);
 }
 
 static uint8_t cmos(unsigned reg)

@@ -83,7 +83,7 @@ static _Noreturn void child(const char *slave, int setup_ms)
 	signals_early();
 	fprintf(stderr, "setting up%s", log_eol());
 	nanosleep(&(struct timespec){ 0, setup_ms * 1000000L }, NULL);
-	evloop_init(&loop);
+	evloop_init(&loop, NULL, 0);
 	signals_start(&loop, &(struct signal_actions){ counters, stop, NULL });
 	console_start(&loop, take_input, quit, NULL);
 	evloop_run(&loop);

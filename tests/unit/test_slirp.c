@@ -59,7 +59,7 @@ static bool env_up(struct env *e, const struct slirp_spec *spec)
 		def.ipv6 = false;	/* no router advertisements in the way */
 		spec = &def;
 	}
-	CHECK_EQ(evloop_init(&e->loop), 0);
+	CHECK_EQ(evloop_init(&e->loop, NULL, 0), 0);
 	e->be = slirp_backend_create(&e->loop, spec, err, sizeof(err));
 	CHECK(e->be != NULL);
 	if (!e->be) {
@@ -394,7 +394,7 @@ TEST(hostfwd_on_busy_port_fails_with_one_line)
 	};
 	inet_pton(AF_INET, "127.0.0.1", &spec.hostfwd[0].host_addr);
 	inet_pton(AF_INET, "10.0.2.15", &spec.hostfwd[0].guest_addr);
-	CHECK_EQ(evloop_init(&loop), 0);
+	CHECK_EQ(evloop_init(&loop, NULL, 0), 0);
 	CHECK(slirp_backend_create(&loop, &spec, err, sizeof(err)) == NULL);
 	snprintf(want, sizeof(want),
 		 "slirp: hostfwd udp 127.0.0.1:%u: cannot listen: Address already in use",

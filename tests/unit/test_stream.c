@@ -40,7 +40,7 @@ static bool env_up(struct env *e, bool data_valid)
 	int sv[2];
 
 	memset(e, 0, sizeof(*e));
-	CHECK_EQ(evloop_init(&e->loop), 0);
+	CHECK_EQ(evloop_init(&e->loop, NULL, 0), 0);
 	CHECK_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
 	e->peer = sv[1];
 	e->be = stream_backend_create(sv[0], &e->loop, &o, err, sizeof(err));
@@ -520,7 +520,7 @@ TEST(connect_to_a_missing_socket_is_one_line)
 	struct evloop loop;
 	char err[256] = "";
 
-	CHECK_EQ(evloop_init(&loop), 0);
+	CHECK_EQ(evloop_init(&loop, NULL, 0), 0);
 	CHECK(stream_connect("/nonexistent/minivmm-test.sock", &loop, err,
 			     sizeof(err)) == NULL);
 	CHECK(strcmp(err, "stream /nonexistent/minivmm-test.sock: cannot connect: "

@@ -556,7 +556,7 @@ TEST(rx_ready_comes_from_loop_and_pause_stops_it)
 	struct net_backend *be;
 
 	NEED_NETNS();
-	CHECK_EQ(evloop_init(&loop), 0);
+	CHECK_EQ(evloop_init(&loop, NULL, 0), 0);
 	be = open_tap("mvloop", &loop);
 	if (!be) {
 		evloop_fini(&loop);

@@ -52,9 +52,9 @@ static void rig_init(struct rig *r)
 {
 	memset(r, 0, sizeof(*r));
 	bus_init(&r->bus);
-	conbuf_init(&r->out, -1, 64);
+	conbuf_init(&r->out, -1, 64, NULL, 0);
 	r->sink = (struct irq_sink){ rec_set_line, rec_send_msi, &r->line };
-	r->u = uart_create(&r->bus, COM1, 4, &r->sink, &r->out);
+	r->u = uart_create(&r->bus, COM1, 4, &r->sink, &r->out, NULL, 0);
 }
 
 static void rig_fini(struct rig *r)
@@ -89,8 +89,10 @@ TEST(create_registers_eight_ports_and_reset_state)
 	uint8_t v;
 	CHECK(bus_access(&r.bus, BUS_PIO, 0x3ff, &v, 1, false));
 	CHECK(!bus_access(&r.bus, BUS_PIO, 0x400, &v, 1, false));
-	/* A second UART on the same ports is refused. */
-	CHECK(uart_create(&r.bus, COM1, 4, &r.sink, NULL) == NULL);
+	/* A second UART on the same ports is refused, with one line. */
+	char err[80] = "";
+	CHECK(uart_create(&r.bus, COM1, 4, &r.sink, NULL, err, sizeof(err)) == NULL);
+	CHECK(strcmp(err, "uart16550: I/O ports 0x3f8-0x3ff are taken") == 0);
 	rig_fini(&r);
 }
 

@@ -63,7 +63,7 @@ static struct env *env_new(bool ro, uint64_t accept, unsigned tail)
 		fputc(pattern(i), f);
 	fclose(f);
 	e->g = fg_new();
-	e->bus = pci_create(&e->g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000);
+	e->bus = pci_create(&e->g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000, NULL, 0);
 	e->b = virtio_blk_create(e->bus, &e->g->plat, e->path, ro, GSI, err,
 				 sizeof(err));
 	if (!e->b) {
