@@ -142,8 +142,9 @@ bool virtio_pci_driver_ok(const struct virtio_pci *vp);
  * Around a blocking system call in a queue handler (a disk read, a sync):
  * io_begin lets the device's lock go, so a vCPU touching this device's
  * registers meanwhile does not wait for the disk; io_end takes it back.
- * Only the queue handler's own state (its chain, its iovecs) may be used
- * in between.  A reset the driver asked for meanwhile was held back and is
+ * Only the queue handler's own state (the chain the core gave it, its
+ * iovecs) may be used in between: no other drain runs meanwhile, since
+ * notifies wait (io_busy) and a reset is held back.  A reset the driver asked for meanwhile was held back and is
  * done in io_end, which then returns false: the caller drops the request
  * (nothing pushed, no interrupt; the queues are new).  Call with the lock
  * held once, as queue handlers are.
