@@ -5,7 +5,6 @@
  */
 #include "devices/virtio_net_int.h"
 
-#include <errno.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>

@@ -602,6 +602,12 @@ static void free_queues(struct virtio_pci *vp)
 	free(vp->chain);
 }
 
+/* The name messages give the device (a test's dummy may have none). */
+static const char *name_of(const struct virtio_pci_info *info)
+{
+	return info->name ? info->name : "virtio";
+}
+
 /*
  * A device model asking for what the transport cannot give is a bug in
  * minivmm, not a user's mistake: one line says which device and why.
@@ -610,13 +616,15 @@ static bool info_ok(const struct virtio_pci_info *info)
 {
 	if (info->nqueues == 0 || info->nqueues > VPCI_MAX_QUEUES) {
 		err("%s: %u queues; a virtio-pci device has 1 to %u",
-		    info->name, info->nqueues, VPCI_MAX_QUEUES);
+		    name_of(info), info->nqueues,
+		    VPCI_MAX_QUEUES);
 		return false;
 	}
 	if (info->queue_size == 0 || info->queue_size > VQ_MAX_SIZE ||
 	    (info->queue_size & (info->queue_size - 1))) {
 		err("%s: queue size %u is not a power of two up to %u",
-		    info->name, info->queue_size, VQ_MAX_SIZE);
+		    name_of(info), info->queue_size,
+		    VQ_MAX_SIZE);
 		return false;
 	}
 	return true;
@@ -644,6 +652,7 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 		return NULL;
 	vp->plat = p;
 	vp->info = *info;
+	vp->info.name = name_of(info);
 	vp->ops = ops;
 	vp->opaque = opaque;
 	init_lock(&vp->lock);
