@@ -40,7 +40,6 @@ struct virtio_blk {
 	uint64_t capacity;	/* sectors */
 	uint64_t features;	/* negotiated */
 	char id[VBLK_ID_LEN];
-	struct vq_chain chain;
 	struct iovec data[VQ_MAX_IOV];
 	struct virtio_blk_stats st;
 	bool abandoned;		/* reset during a blocking call: drop it */
@@ -253,23 +252,28 @@ static uint8_t do_request(struct virtio_blk *b, const struct vq_chain *c,
 }
 
 /*
- * One chain.  Returns the used length, or -1 when the chain has no room
- * for the header or the status byte: it is returned with length 0, since
- * there is nowhere to report an error (counted as dropped).
+ * One request (the core's handle_chain).  Returns the used length: the
+ * bytes written before the status byte, plus the status byte.  A chain
+ * with no room for the header or the status byte goes back with length 0,
+ * since there is nowhere to report an error (counted as dropped).
  */
-static int64_t handle_chain(struct virtio_blk *b, const struct vq_chain *c)
+static uint32_t vblk_handle_chain(void *opaque, unsigned q,
+				  const struct vq_chain *c)
 {
+	struct virtio_blk *b = opaque;
 	uint8_t hdr[HDR_LEN], *status;
 	uint32_t type, written;
 	uint64_t sector;
 	unsigned nin;
 	uint8_t s;
 
+	(void)q;	/* one request queue */
 	if (c->out_len < HDR_LEN || c->in_len < 1) {
 		warn_guest("virtio-blk: request without header or status byte "
 			   "(out %zu, in %zu bytes); dropped", c->out_len,
 			   c->in_len);
-		return -1;
+		b->st.dropped++;
+		return 0;
 	}
 	iov_to_buf(c->iov, c->n_out, 0, hdr, HDR_LEN);
 	memcpy(&type, hdr, 4);
@@ -278,53 +282,24 @@ static int64_t handle_chain(struct virtio_blk *b, const struct vq_chain *c)
 	sector = le64toh(sector);
 	nin = split_in(b, c, &status);
 	s = do_request(b, c, type, sector, nin, c->in_len - 1, &written);
-	if (b->abandoned)
-		return 0;	/* the device was reset: nothing is reported */
+	if (b->abandoned) {
+		/* Reset meanwhile: the buffers are no longer ours to write
+		 * (the core sees the reset and pushes nothing). */
+		b->abandoned = false;
+		return 0;
+	}
 	if (s == VIRTIO_BLK_S_IOERR)
 		b->st.ioerr++;
 	*status = s;
-	return (int64_t)written + 1;
+	return written + 1;
 }
 
-static void vblk_queue_notify(void *opaque, unsigned q)
+static void vblk_bad_chain(void *opaque, unsigned q)
 {
 	struct virtio_blk *b = opaque;
-	struct virtqueue *vq = virtio_pci_vq(b->vp, 0);
-	bool used = false;
-	int r;
 
-	if (q != 0 || !virtio_pci_driver_ok(b->vp) || !vq->enabled)
-		return;
-	do {
-		while ((r = vq_pop(vq, &b->chain)) != 0) {
-			int64_t len;
-
-			if (r == -EIO) {
-				b->st.bad_chains++;
-				warn_guest("virtio-blk: queue cannot be trusted; "
-					   "device needs reset");
-				virtio_pci_needs_reset(b->vp);
-				goto out;
-			}
-			used = true;
-			if (r < 0) {
-				b->st.bad_chains++;
-				continue;
-			}
-			len = handle_chain(b, &b->chain);
-			if (b->abandoned) {
-				/* Reset meanwhile: the queue is a new one. */
-				b->abandoned = false;
-				return;
-			}
-			if (len < 0)
-				b->st.dropped++;
-			vq_push(vq, b->chain.head, len < 0 ? 0 : (uint32_t)len);
-		}
-	} while (vq_enable_notify(vq));
-out:
-	if (used && vq_should_notify(vq))
-		virtio_pci_queue_irq(b->vp, 0);
+	(void)q;
+	b->st.bad_chains++;
 }
 
 static void vblk_reset(void *opaque)
@@ -338,7 +313,9 @@ static const struct virtio_dev_ops vblk_ops = {
 	.set_features = vblk_set_features,
 	.cfg_read = vblk_cfg_read,
 	.cfg_write = NULL,	/* 5.2.4: nothing we offer is driver-writable */
-	.queue_notify = vblk_queue_notify,
+	.handle_chain = vblk_handle_chain,
+	.bad_chain = vblk_bad_chain,
+	.queue_notify = NULL,	/* the core drains the request queue */
 	.driver_ok = NULL,
 	.reset = vblk_reset,
 };
@@ -349,7 +326,7 @@ struct virtio_blk *virtio_blk_create(struct pci_bus *bus, struct platform *p,
 {
 	struct virtio_blk *b = calloc(1, sizeof(*b));
 	struct virtio_pci_info info = {
-		.virtio_id = VIRTIO_ID_BLOCK,
+		.name = "virtio-blk", .virtio_id = VIRTIO_ID_BLOCK,
 		.pci_class = 0x0100,	/* mass storage, SCSI: what QEMU shows */
 		.features = F(VIRTIO_BLK_F_SEG_MAX) | F(VIRTIO_BLK_F_BLK_SIZE) |
 			    F(VIRTIO_BLK_F_FLUSH) | F(VIRTIO_RING_F_INDIRECT_DESC) |

@@ -5,7 +5,6 @@
  */
 #include "devices/virtio_net_int.h"
 
-#include <errno.h>
 #include <linux/virtio_config.h>
 #include <linux/virtio_ids.h>
 #include <linux/virtio_ring.h>
@@ -159,14 +158,33 @@ static void vnet_queue_notify(void *opaque, unsigned q)
 		break;
 	case VNET_TXQ:
 		n->st.tx_kicks++;
-		vnet_tx_process(n);
+		virtio_queue_drain(n->vp, q);
 		break;
 	case VNET_CTRLQ:
 		n->st.ctrl_kicks++;
 		if (n->features & F(VIRTIO_NET_F_CTRL_VQ))
-			vnet_ctrl_process(n);
+			virtio_queue_drain(n->vp, q);
 		break;
 	}
+}
+
+/* Transmit and control chains, from the core's drain. */
+static uint32_t vnet_handle_chain(void *opaque, unsigned q,
+				  const struct vq_chain *c)
+{
+	struct virtio_net *n = opaque;
+
+	return q == VNET_TXQ ? vnet_tx_chain(n, c) : vnet_ctrl_chain(n, c);
+}
+
+static void vnet_bad_chain(void *opaque, unsigned q)
+{
+	struct virtio_net *n = opaque;
+
+	if (q == VNET_TXQ)
+		n->st.tx_drops[NET_DROP_BAD_RING]++;
+	else
+		n->st.ctrl_err++;
 }
 
 /* 2.4: a reset forgets everything, and receive offloads go back off. */
@@ -188,6 +206,8 @@ static const struct virtio_dev_ops vnet_ops = {
 	.set_features = vnet_set_features,
 	.cfg_read = vnet_cfg_read,
 	.cfg_write = NULL,	/* 5.1.4: nothing is driver-writable */
+	.handle_chain = vnet_handle_chain,
+	.bad_chain = vnet_bad_chain,
 	.queue_notify = vnet_queue_notify,
 	/*
 	 * Nothing to do at DRIVER_OK: receiving starts at the driver's first
@@ -197,51 +217,6 @@ static const struct virtio_dev_ops vnet_ops = {
 	.driver_ok = NULL,
 	.reset = vnet_reset,
 };
-
-void vnet_notify_guest(struct virtio_net *n, unsigned q)
-{
-	if (vq_should_notify(virtio_pci_vq(n->vp, q))) {
-		n->st.interrupts++;
-		virtio_pci_queue_irq(n->vp, q);
-	}
-}
-
-void vnet_ring_broken(struct virtio_net *n, unsigned q)
-{
-	warn_guest("virtio-net: queue %u cannot be trusted; device needs reset",
-		   q);
-	virtio_pci_needs_reset(n->vp);
-}
-
-void vnet_drain_queue(struct virtio_net *n, unsigned q,
-		      uint32_t (*one)(struct virtio_net *n, const struct vq_chain *c),
-		      void (*bad)(struct virtio_net *n))
-{
-	struct virtqueue *vq = virtio_pci_vq(n->vp, q);
-	bool used = false;
-	int r;
-
-	if (!virtio_pci_driver_ok(n->vp) || !vq->enabled)
-		return;
-	do {
-		while ((r = vq_pop(vq, &n->chain)) != 0) {
-			if (r == -EIO) {
-				bad(n);
-				vnet_ring_broken(n, q);
-				goto out;
-			}
-			used = true;
-			if (r < 0) {
-				bad(n);
-				continue;
-			}
-			vq_push(vq, n->chain.head, one(n, &n->chain));
-		}
-	} while (vq_enable_notify(vq));
-out:
-	if (used)
-		vnet_notify_guest(n, q);
-}
 
 void vnet_capture_flat(struct virtio_net *n, const uint8_t *frame, size_t len)
 {
@@ -286,7 +261,7 @@ struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 {
 	struct virtio_net *n;
 	struct virtio_pci_info info = {
-		.virtio_id = VIRTIO_ID_NET, .pci_class = 0x0200,
+		.name = "virtio-net", .virtio_id = VIRTIO_ID_NET, .pci_class = 0x0200,
 		.gsi = gsi,
 	};
 	unsigned qs = opts->queue_size ? opts->queue_size : VQ_MAX_SIZE;
@@ -364,10 +339,10 @@ void virtio_net_print_stats(struct virtio_net *n, FILE *f)
 			fprintf(f, "  drops %-16s tx %llu rx %llu%s",
 				net_drop_name[r], s->tx_drops[r],
 				s->rx_drops[r], log_eol());
-	fprintf(f, "  kicks tx %llu rx %llu ctrl %llu; interrupts %llu "
+	fprintf(f, "  kicks tx %llu rx %llu ctrl %llu; interrupts %lu "
 		"(msi-x %lu, intx %lu, masked %lu); ctrl ok %llu err %llu%s",
-		s->tx_kicks, s->rx_kicks, s->ctrl_kicks, s->interrupts,
-		t->irqs_msix, t->irqs_intx, t->irqs_masked, s->ctrl_ok,
+		s->tx_kicks, s->rx_kicks, s->ctrl_kicks, t->interrupts,
+		n->vp->msix.sent, t->irqs_intx, n->vp->msix.held, s->ctrl_ok,
 		s->ctrl_err, log_eol());
 	virtio_pci_unlock(n->vp);
 }

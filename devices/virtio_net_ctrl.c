@@ -132,18 +132,8 @@ static void ctrl_one(struct virtio_net *n, const struct vq_chain *c)
 	iov_from_buf(&c->iov[c->n_out], c->n_in, c->in_len - 1, &ack, 1);
 }
 
-static uint32_t ctrl_chain(struct virtio_net *n, const struct vq_chain *c)
+uint32_t vnet_ctrl_chain(struct virtio_net *n, const struct vq_chain *c)
 {
 	ctrl_one(n, c);
 	return c->n_in ? 1 : 0;	/* the ack byte, when there is one */
-}
-
-static void ctrl_bad_chain(struct virtio_net *n)
-{
-	n->st.ctrl_err++;
-}
-
-void vnet_ctrl_process(struct virtio_net *n)
-{
-	vnet_drain_queue(n, VNET_CTRLQ, ctrl_chain, ctrl_bad_chain);
 }

@@ -34,7 +34,6 @@ struct virtio_net_stats {
 	unsigned long long rx_drops[NET_DROP_REASONS];
 	unsigned long long tx_fixups, rx_fixups;	/* done in software */
 	unsigned long long tx_kicks, rx_kicks, ctrl_kicks;
-	unsigned long long interrupts;
 	unsigned long long ctrl_ok, ctrl_err;
 };
 
@@ -69,8 +68,7 @@ struct virtio_net {
 	} rx_seg[VQ_MAX_SIZE];
 	struct iovec rx_iov[VNET_RX_IOV];
 
-	/* Transmit and control. */
-	struct vq_chain chain;
+	/* Transmit (chains come from the virtio core). */
 	struct iovec tx_iov[VQ_MAX_IOV + 1];
 	uint8_t *tx_buf;
 
@@ -78,28 +76,16 @@ struct virtio_net {
 	struct virtio_net_stats st;
 };
 
-/* Raises the queue's interrupt if the driver wants one (2.7.10). */
-void vnet_notify_guest(struct virtio_net *n, unsigned q);
-/* The ring broke the rules: DEVICE_NEEDS_RESET (2.1.1). */
-void vnet_ring_broken(struct virtio_net *n, unsigned q);
-
 /*
- * Drains queue q: each chain the ring gives goes to one(), which returns
- * the length to put on the used ring; a chain that broke the rules goes to
- * bad() instead and back with length 0; a ring that cannot be trusted any
- * more stops the loop (vnet_ring_broken).  Then one notification, if the
- * driver wants it.  Nothing happens before DRIVER_OK or on a disabled queue.
+ * One transmit / control chain, for the virtio core's drain
+ * (virtio_dev_ops.handle_chain): returns the used length.
  */
-void vnet_drain_queue(struct virtio_net *n, unsigned q,
-		      uint32_t (*one)(struct virtio_net *n, const struct vq_chain *c),
-		      void (*bad)(struct virtio_net *n));
-
-void vnet_tx_process(struct virtio_net *n);
+uint32_t vnet_tx_chain(struct virtio_net *n, const struct vq_chain *c);
+uint32_t vnet_ctrl_chain(struct virtio_net *n, const struct vq_chain *c);
 void vnet_rx_process(struct virtio_net *n);
 void vnet_rx_ready(struct virtio_net *n);
 void vnet_rx_resume(struct virtio_net *n);
 void vnet_rx_reset(struct virtio_net *n);
-void vnet_ctrl_process(struct virtio_net *n);
 /* Captures a flat frame (header + Ethernet), completing a partial sum. */
 void vnet_capture_flat(struct virtio_net *n, const uint8_t *frame, size_t len);
 /* Captures header + frame in iovecs; flat is a scratch of VNET_BUF_SIZE. */

@@ -383,9 +383,9 @@ void vnet_rx_process(struct virtio_net *n)
 		break;
 	}
 	if (r == -EIO || vq->broken)
-		vnet_ring_broken(n, VNET_RXQ);
+		virtio_queue_broken(n->vp, VNET_RXQ);
 	if (vq->used_idx != (uint16_t)before)
-		vnet_notify_guest(n, VNET_RXQ);
+		virtio_queue_interrupt(n->vp, VNET_RXQ);
 }
 
 /*

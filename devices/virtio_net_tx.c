@@ -109,7 +109,7 @@ static enum net_drop_reason tx_one(struct virtio_net *n,
 }
 
 /* One transmit chain: sent, or dropped and counted by reason. */
-static uint32_t tx_chain(struct virtio_net *n, const struct vq_chain *c)
+uint32_t vnet_tx_chain(struct virtio_net *n, const struct vq_chain *c)
 {
 	enum net_drop_reason why = tx_one(n, c);
 
@@ -118,14 +118,4 @@ static uint32_t tx_chain(struct virtio_net *n, const struct vq_chain *c)
 		warn_guest("virtio-net: tx frame dropped: %s", net_drop_name[why]);
 	}
 	return 0;	/* 5.1.6.2.2: TX buffers go back with length 0. */
-}
-
-static void tx_bad_chain(struct virtio_net *n)
-{
-	n->st.tx_drops[NET_DROP_BAD_RING]++;
-}
-
-void vnet_tx_process(struct virtio_net *n)
-{
-	vnet_drain_queue(n, VNET_TXQ, tx_chain, tx_bad_chain);
 }

@@ -15,27 +15,11 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "common/le.h"
 #include "common/log.h"
 
 #define ISR_QUEUE 0x1		/* 4.1.4.5: bit 0 queue, bit 1 config */
 #define COMMON_LEN 0x38		/* sizeof(struct virtio_pci_common_cfg) */
-#define MSIX_CTRL_ENABLE 0x8000
-#define MSIX_CTRL_MASKALL 0x4000
-
-static uint64_t le_get(const uint8_t *p, unsigned len)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < len; i++)
-		v |= (uint64_t)p[i] << (8 * i);
-	return v;
-}
-
-static void le_put(uint8_t *p, unsigned len, uint64_t v)
-{
-	for (unsigned i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 bool virtio_pci_driver_ok(const struct virtio_pci *vp)
 {
@@ -45,59 +29,11 @@ bool virtio_pci_driver_ok(const struct virtio_pci *vp)
 
 /* ---- interrupts ---------------------------------------------------- */
 
-static uint16_t msix_ctrl(const struct virtio_pci *vp)
-{
-	return (uint16_t)pci_cfg_get(vp->pci, vp->msix_cap + PCI_MSIX_FLAGS, 2);
-}
-
-static bool msix_enabled(const struct virtio_pci *vp)
-{
-	return msix_ctrl(vp) & MSIX_CTRL_ENABLE;
-}
-
-static bool msix_masked(const struct virtio_pci *vp, unsigned vec)
-{
-	const uint8_t *e = &vp->msix_table[vec * PCI_MSIX_ENTRY_SIZE];
-
-	return (msix_ctrl(vp) & MSIX_CTRL_MASKALL) ||
-	       (le_get(e + PCI_MSIX_ENTRY_VECTOR_CTRL, 4) &
-		PCI_MSIX_ENTRY_CTRL_MASKBIT);
-}
-
-static void msix_send(struct virtio_pci *vp, unsigned vec)
-{
-	const uint8_t *e = &vp->msix_table[vec * PCI_MSIX_ENTRY_SIZE];
-
-	vp->stats.irqs_msix++;
-	irq_send_msi(&vp->plat->irq, le_get(e, 8),
-		     (uint32_t)le_get(e + PCI_MSIX_ENTRY_DATA, 4));
-}
-
-/* Sends every pending vector that is no longer masked (PCI 6.8.2.9). */
-static void msix_flush_pending(struct virtio_pci *vp)
-{
-	if (!msix_enabled(vp))
-		return;
-	for (unsigned v = 0; v < vp->nvectors; v++) {
-		if (!(vp->msix_pending & (1ull << v)) || msix_masked(vp, v))
-			continue;
-		vp->msix_pending &= ~(1ull << v);
-		msix_send(vp, v);
-	}
-}
-
 static void vp_raise(struct virtio_pci *vp, uint16_t vec, uint8_t isr_bit)
 {
-	if (msix_enabled(vp)) {
+	if (msix_enabled(&vp->msix)) {
 		/* 4.1.5.1.2: NO_VECTOR means no interrupt at all. */
-		if (vec >= vp->nvectors)
-			return;
-		if (msix_masked(vp, vec)) {
-			vp->msix_pending |= 1ull << vec;
-			vp->stats.irqs_masked++;
-			return;
-		}
-		msix_send(vp, vec);
+		msix_notify(&vp->msix, vec);
 		return;
 	}
 	vp->isr |= isr_bit;
@@ -116,15 +52,6 @@ void virtio_pci_config_irq(struct virtio_pci *vp)
 	vp_raise(vp, vp->msix_config, VIRTIO_PCI_ISR_CONFIG);
 }
 
-void virtio_pci_needs_reset(struct virtio_pci *vp)
-{
-	if (vp->status & VIRTIO_CONFIG_S_NEEDS_RESET)
-		return;
-	vp->status |= VIRTIO_CONFIG_S_NEEDS_RESET;
-	if (vp->status & VIRTIO_CONFIG_S_DRIVER_OK)
-		virtio_pci_config_irq(vp);
-}
-
 /* ---- reset, status, features ---------------------------------------- */
 
 static void device_reset(struct virtio_pci *vp)
@@ -134,12 +61,13 @@ static void device_reset(struct virtio_pci *vp)
 	vp->guest_features = 0;
 	vp->queue_select = 0;
 	vp->msix_config = VIRTIO_MSI_NO_VECTOR;
-	for (unsigned q = 0; q < VPCI_MAX_QUEUES; q++) {
+	for (unsigned q = 0; q < vp->info.nqueues; q++) {
 		vp->queue_vector[q] = VIRTIO_MSI_NO_VECTOR;
 		vq_reset(&vp->vq[q], vp->info.queue_size);
 	}
 	vp->isr = 0;
-	vp->msix_pending = 0;
+	vp->resets++;
+	msix_clear_pending(&vp->msix);
 	pci_set_irq(vp->pci, 0);
 	if (vp->ops->reset)
 		vp->ops->reset(vp->opaque);
@@ -244,7 +172,7 @@ static void common_image(struct virtio_pci *vp, uint8_t *img)
 static uint16_t valid_vector(const struct virtio_pci *vp, uint64_t v)
 {
 	/* 4.1.4.3.1: an unmappable vector reads back as NO_VECTOR. */
-	return v < vp->nvectors ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
+	return v < vp->msix.nvectors ? (uint16_t)v : VIRTIO_MSI_NO_VECTOR;
 }
 
 static void queue_enable(struct virtio_pci *vp, struct virtqueue *vq)
@@ -255,7 +183,7 @@ static void queue_enable(struct virtio_pci *vp, struct virtqueue *vq)
 	if (vq_enable(vq, vp->plat->mem) < 0) {
 		warn_guest("virtio: queue %u has bad size or ring addresses",
 			   vp->queue_select);
-		virtio_pci_needs_reset(vp);
+		virtio_needs_reset(vp);
 	}
 }
 
@@ -389,9 +317,16 @@ static void queue_notified(struct virtio_pci *vp, unsigned q)
 	 * it takes the new chains when it comes back. */
 	if (vp->io_busy)
 		return;
-	/* 2.1.2 / 3.1.1: nothing is consumed before DRIVER_OK. */
-	if (virtio_pci_driver_ok(vp) && vp->vq[q].enabled)
+	/*
+	 * 2.1.2 / 3.1.1: nothing is consumed before DRIVER_OK.  The one
+	 * check for every path to the device's queue work.
+	 */
+	if (!virtio_pci_driver_ok(vp) || !vp->vq[q].enabled)
+		return;
+	if (vp->ops->queue_notify)
 		vp->ops->queue_notify(vp->opaque, q);
+	else
+		virtio_queue_drain(vp, q);
 }
 
 /*
@@ -411,24 +346,6 @@ static void queue_notified_by_bus(struct virtio_pci *vp, unsigned q)
 	    write(vp->notify_fd[q], &one, sizeof(one)) == sizeof(one))
 		return;
 	queue_notified(vp, q);
-}
-
-static void msix_table_access(struct virtio_pci *vp, unsigned off,
-			      uint8_t *data, unsigned len, bool is_write)
-{
-	unsigned size = vp->nvectors * PCI_MSIX_ENTRY_SIZE;
-
-	if (off >= size || len > size - off) {
-		if (!is_write)
-			memset(data, 0, len);
-		return;
-	}
-	if (!is_write) {
-		memcpy(data, &vp->msix_table[off], len);
-		return;
-	}
-	memcpy(&vp->msix_table[off], data, len);
-	msix_flush_pending(vp);	/* an entry may have been unmasked */
 }
 
 void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data,
@@ -468,17 +385,11 @@ void virtio_pci_bar_access(void *opaque, uint64_t off, uint8_t *data,
 		queue_notified_by_bus(vp, (unsigned)(off - VPCI_NOTIFY_OFF) /
 					  VPCI_NOTIFY_MULT);
 	} else if (off < VPCI_MSIX_PBA) {
-		msix_table_access(vp, (unsigned)(off - VPCI_MSIX_TABLE), data,
-				  len, is_write);
-	} else if (!is_write) {
-		uint8_t pba[8];
-
-		le_put(pba, 8, vp->msix_pending);
-		memset(data, 0, len);
-		if (off - VPCI_MSIX_PBA < 8)
-			for (unsigned i = 0; i < len &&
-			     off - VPCI_MSIX_PBA + i < 8; i++)
-				data[i] = pba[off - VPCI_MSIX_PBA + i];
+		msix_table_access(&vp->msix, (unsigned)(off - VPCI_MSIX_TABLE),
+				  data, len, is_write);
+	} else {
+		msix_pba_access(&vp->msix, (unsigned)(off - VPCI_MSIX_PBA),
+				data, len, is_write);
 	}
 }
 
@@ -542,8 +453,6 @@ static void notify_bind(struct virtio_pci *vp, uint64_t bar)
  */
 static void setup_notify_fds(struct virtio_pci *vp)
 {
-	for (unsigned q = 0; q < VPCI_MAX_QUEUES; q++)
-		vp->notify_fd[q] = -1;
 	if (!vp->plat->loop)
 		return;
 	for (unsigned q = 0; q < vp->info.nqueues; q++) {
@@ -606,13 +515,10 @@ static void vp_cfg_write(struct pci_device *dev, unsigned off, unsigned len)
 
 	if (touches(off, len, data, 4) && pcicfg_target(vp, &o, &l))
 		virtio_pci_bar_access(vp, o, &dev->cfg[data], l, true);
-	if (touches(off, len, vp->msix_cap + PCI_MSIX_FLAGS, 2)) {
-		/* MSI-X on means INTx off (PCI 6.8.2); unmask may fire. */
-		if (msix_enabled(vp)) {
-			vp->isr = 0;
-			pci_set_irq(vp->pci, 0);
-		}
-		msix_flush_pending(vp);
+	/* MSI-X on means INTx off (PCI 6.8.2). */
+	if (msix_cfg_write(&vp->msix, off, len) && msix_enabled(&vp->msix)) {
+		vp->isr = 0;
+		pci_set_irq(vp->pci, 0);
 	}
 }
 
@@ -666,6 +572,64 @@ static void init_lock(pthread_mutex_t *lock)
 	pthread_mutexattr_destroy(&attr);
 }
 
+/* The per-queue arrays and the core's chain, sized from info.nqueues. */
+static int alloc_queues(struct virtio_pci *vp)
+{
+	unsigned n = vp->info.nqueues;
+
+	vp->vq = calloc(n, sizeof(*vp->vq));
+	vp->queue_vector = calloc(n, sizeof(*vp->queue_vector));
+	vp->notify_fd = calloc(n, sizeof(*vp->notify_fd));
+	vp->notify_ctx = calloc(n, sizeof(*vp->notify_ctx));
+	vp->stats.notifies = calloc(n, sizeof(*vp->stats.notifies));
+	vp->chain = malloc(sizeof(*vp->chain));
+	if (!vp->vq || !vp->queue_vector || !vp->notify_fd ||
+	    !vp->notify_ctx || !vp->stats.notifies || !vp->chain)
+		return -ENOMEM;
+	for (unsigned q = 0; q < n; q++)
+		vp->notify_fd[q] = -1;
+	return 0;
+}
+
+static void free_queues(struct virtio_pci *vp)
+{
+	msix_fini(&vp->msix);
+	free(vp->vq);
+	free(vp->queue_vector);
+	free(vp->notify_fd);
+	free(vp->notify_ctx);
+	free(vp->stats.notifies);
+	free(vp->chain);
+}
+
+/* The name messages give the device (a test's dummy may have none). */
+static const char *name_of(const struct virtio_pci_info *info)
+{
+	return info->name ? info->name : "virtio";
+}
+
+/*
+ * A device model asking for what the transport cannot give is a bug in
+ * minivmm, not a user's mistake: one line says which device and why.
+ */
+static bool info_ok(const struct virtio_pci_info *info)
+{
+	if (info->nqueues == 0 || info->nqueues > VPCI_MAX_QUEUES) {
+		err("%s: %u queues; a virtio-pci device has 1 to %u",
+		    name_of(info), info->nqueues,
+		    VPCI_MAX_QUEUES);
+		return false;
+	}
+	if (info->queue_size == 0 || info->queue_size > VQ_MAX_SIZE ||
+	    (info->queue_size & (info->queue_size - 1))) {
+		err("%s: queue size %u is not a power of two up to %u",
+		    name_of(info), info->queue_size,
+		    VQ_MAX_SIZE);
+		return false;
+	}
+	return true;
+}
+
 struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 				     const struct virtio_pci_info *info,
 				     const struct virtio_dev_ops *ops,
@@ -679,22 +643,21 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 		.class_code = (uint32_t)info->pci_class << 8,
 		.gsi = info->gsi, .ops = &vp_pci_ops,
 	};
-	uint8_t msix[12] = { PCI_CAP_ID_MSIX };
 	int c;
 
-	if (info->nqueues == 0 || info->nqueues > VPCI_MAX_QUEUES ||
-	    info->queue_size == 0 || info->queue_size > VQ_MAX_SIZE ||
-	    (info->queue_size & (info->queue_size - 1)))
+	if (!info_ok(info))
 		return NULL;
 	vp = calloc(1, sizeof(*vp));
 	if (!vp)
 		return NULL;
 	vp->plat = p;
 	vp->info = *info;
+	vp->info.name = name_of(info);
 	vp->ops = ops;
 	vp->opaque = opaque;
-	vp->nvectors = info->nqueues + 1;
 	init_lock(&vp->lock);
+	if (alloc_queues(vp) < 0)
+		goto fail;
 	pi.opaque = vp;
 	pi.lock = &vp->lock;
 	vp->pci = pci_add_device(bus, &pi);
@@ -717,19 +680,10 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 	vp->pcicfg_cap = (unsigned)c;
 	pci_set_wmask(vp->pci, c + VIRTIO_PCI_CAP_BAR, 1, 0xff);
 	pci_set_wmask(vp->pci, c + VIRTIO_PCI_CAP_OFFSET, 12, 0xff);
-	le_put(msix + PCI_MSIX_FLAGS, 2, vp->nvectors - 1);
-	le_put(msix + PCI_MSIX_TABLE, 4, VPCI_MSIX_TABLE);	/* BIR 0 */
-	le_put(msix + PCI_MSIX_PBA, 4, VPCI_MSIX_PBA);
-	c = pci_add_capability(vp->pci, msix, sizeof(msix));
-	if (c < 0)
+	/* 4.1.5.1.2: a vector per queue and one for config changes. */
+	if (msix_init(&vp->msix, vp->pci, &p->irq, info->nqueues + 1, 0,
+		      VPCI_MSIX_TABLE, VPCI_MSIX_PBA) < 0)
 		goto fail;
-	vp->msix_cap = (unsigned)c;
-	pci_set_wmask(vp->pci, c + PCI_MSIX_FLAGS + 1, 1,
-		      (MSIX_CTRL_ENABLE | MSIX_CTRL_MASKALL) >> 8);
-	/* Every vector starts masked (PCI 6.8.2.9). */
-	for (unsigned v = 0; v < vp->nvectors; v++)
-		vp->msix_table[v * PCI_MSIX_ENTRY_SIZE +
-			       PCI_MSIX_ENTRY_VECTOR_CTRL] = 1;
 	setup_notify_fds(vp);
 	device_reset(vp);
 	notify_bind(vp, vp->pci->bar[0].mapped);
@@ -743,6 +697,8 @@ fail:
 		if (vp->pci->bar[0].type != PCI_BAR_NONE)
 			bus_move(p->bus, BUS_MMIO, vp, "virtio-pci", 0, 0);
 	}
+	free_queues(vp);
+	pthread_mutex_destroy(&vp->lock);
 	free(vp);
 	return NULL;
 }
@@ -757,13 +713,14 @@ void virtio_pci_destroy(struct virtio_pci *vp)
 	vp->pci->ops = NULL;
 	vp->pci->opaque = NULL;
 	vp->pci->lock = &vp->plat->bus->lock;
-	for (unsigned q = 0; q < VPCI_MAX_QUEUES; q++) {
+	for (unsigned q = 0; q < vp->info.nqueues; q++) {
 		if (vp->notify_fd[q] < 0)
 			continue;
 		if (vp->plat->loop)
 			evloop_unwatch(vp->plat->loop, vp->notify_fd[q]);
 		close(vp->notify_fd[q]);
 	}
+	free_queues(vp);
 	pthread_mutex_destroy(&vp->lock);
 	free(vp);
 }

@@ -10,12 +10,18 @@
  *   0x3000 notify (notify_off_multiplier 4: queue q at 0x3000 + 4 q)
  *   0x4000 MSI-X table  0x5000 MSI-X PBA
  * Capabilities: COMMON, NOTIFY, ISR, DEVICE, PCI_CFG (iPXE needs it) and
- * MSI-X with one vector per queue plus one for configuration changes.
+ * MSI-X (devices/msix.c) with one vector per queue plus one for
+ * configuration changes.
  *
- * The device model (virtio_net.c) supplies a virtio_dev_ops; the transport
- * owns status, feature negotiation, queue registers, notification and
- * interrupts.  Queue notifications are serviced on the I/O thread (an
- * ioeventfd, or the same eventfd written by the bus path).
+ * The device says how many queues it has (info.nqueues, 1 to
+ * VPCI_MAX_QUEUES); every per-queue array is sized from it.
+ *
+ * The device model (virtio_net.c, virtio_blk.c) supplies a virtio_dev_ops
+ * (devices/virtio.h); the transport owns status, feature negotiation,
+ * queue registers and notification, and delivers interrupts; the virtio
+ * core (virtio.c) does the queue work.  Queue notifications are serviced
+ * on the I/O thread (an ioeventfd, or the same eventfd written by the bus
+ * path).
  *
  * Each device has a lock of its own (`lock`): its BAR, its config space
  * and all of its I/O thread work run under it, never under the bus's
@@ -30,11 +36,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/msix.h"
 #include "devices/pci.h"
 #include "devices/platform.h"
+#include "devices/virtio.h"
 #include "devices/virtqueue.h"
 
-#define VPCI_MAX_QUEUES 3
+/*
+ * The most queues a device may have: far more than any device here needs,
+ * and 4 bytes of notify region and a 16-byte MSI-X entry each keep well
+ * inside their 4 KiB of BAR 0.
+ */
+#define VPCI_MAX_QUEUES 64
 
 #define VPCI_BAR_SIZE    0x8000
 #define VPCI_COMMON_OFF  0x0000
@@ -46,30 +59,12 @@
 #define VPCI_MSIX_TABLE  0x4000
 #define VPCI_MSIX_PBA    0x5000
 
-struct virtio_dev_ops {
-	/*
-	 * Checks the driver's feature set when it sets FEATURES_OK; returns
-	 * 0 to accept (the device then applies them) or -1 to refuse.
-	 */
-	int (*set_features)(void *opaque, uint64_t features);
-	/* Device config space (the device keeps it; any size/offset). */
-	void (*cfg_read)(void *opaque, unsigned off, uint8_t *data,
-			 unsigned len);
-	void (*cfg_write)(void *opaque, unsigned off, const uint8_t *data,
-			  unsigned len);
-	/* The driver notified queue q (I/O thread, device lock held). */
-	void (*queue_notify)(void *opaque, unsigned q);
-	/* DRIVER_OK was set. */
-	void (*driver_ok)(void *opaque);
-	/* The driver reset the device: forget everything negotiated. */
-	void (*reset)(void *opaque);
-};
-
 struct virtio_pci_info {
+	const char *name;	/* for messages: "virtio-net" */
 	uint16_t virtio_id;	/* 1 = net */
 	uint16_t pci_class;	/* e.g. 0x0200 for Ethernet */
 	uint64_t features;	/* offered (VERSION_1 added by the transport) */
-	unsigned nqueues;
+	unsigned nqueues;	/* 1 to VPCI_MAX_QUEUES */
 	uint16_t queue_size;	/* maximum, <= VQ_MAX_SIZE */
 	unsigned gsi;		/* INTx line */
 };
@@ -77,8 +72,9 @@ struct virtio_pci_info {
 struct virtio_pci;
 
 struct virtio_pci_stats {
-	unsigned long notifies[VPCI_MAX_QUEUES];
-	unsigned long irqs_msix, irqs_intx, irqs_masked;
+	unsigned long *notifies;	/* per queue */
+	unsigned long interrupts;	/* queue interrupts the driver wanted */
+	unsigned long irqs_intx;	/* MSI-X ones: msix.sent, msix.held */
 };
 
 struct virtio_pci {
@@ -96,25 +92,26 @@ struct virtio_pci {
 	uint8_t config_generation;
 	uint16_t queue_select;
 	uint16_t msix_config;
-	uint16_t queue_vector[VPCI_MAX_QUEUES];
-	struct virtqueue vq[VPCI_MAX_QUEUES];
+	uint16_t *queue_vector;		/* per queue */
+	struct virtqueue *vq;		/* per queue */
 	uint8_t isr;
+	unsigned resets;	/* device resets so far (virtio_queue_drain) */
 
-	/* MSI-X. */
-	unsigned msix_cap;	/* config offset of the capability */
-	unsigned nvectors;
-	uint8_t msix_table[(VPCI_MAX_QUEUES + 1) * 16];
-	uint64_t msix_pending;
+	/* The core's chain, shared by the queues: drains never nest. */
+	struct vq_chain *chain;
+
+	/* MSI-X: a vector per queue, then one for configuration changes. */
+	struct msix msix;
 
 	/* PCI_CFG capability (4.1.4.9). */
 	unsigned pcicfg_cap;
 
 	/* Notification: one eventfd per queue when the platform has them. */
-	int notify_fd[VPCI_MAX_QUEUES];
+	int *notify_fd;			/* per queue */
 	struct vpci_notify_ctx {
 		struct virtio_pci *vp;
 		unsigned q;
-	} notify_ctx[VPCI_MAX_QUEUES];
+	} *notify_ctx;			/* per queue */
 	bool notify_bound;
 	uint64_t notify_base;	/* guest address notifications are bound at */
 
@@ -127,7 +124,7 @@ struct virtio_pci {
 
 /*
  * Creates the PCI function and its BAR/capabilities and registers it on
- * `bus`.  NULL on failure (errno-style reason logged).
+ * `bus`.  NULL on failure (the reason logged).
  */
 struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 				     const struct virtio_pci_info *info,
@@ -139,16 +136,15 @@ void virtio_pci_destroy(struct virtio_pci *vp);
 void virtio_pci_queue_irq(struct virtio_pci *vp, unsigned q);
 /* Configuration change interrupt (ISR bit 1), e.g. after NEEDS_RESET. */
 void virtio_pci_config_irq(struct virtio_pci *vp);
-/* Sets DEVICE_NEEDS_RESET (2.1.1) and raises a config interrupt. */
-void virtio_pci_needs_reset(struct virtio_pci *vp);
 
 bool virtio_pci_driver_ok(const struct virtio_pci *vp);
 /*
  * Around a blocking system call in a queue handler (a disk read, a sync):
  * io_begin lets the device's lock go, so a vCPU touching this device's
  * registers meanwhile does not wait for the disk; io_end takes it back.
- * Only the queue handler's own state (its chain, its iovecs) may be used
- * in between.  A reset the driver asked for meanwhile was held back and is
+ * Only the queue handler's own state (the chain the core gave it, its
+ * iovecs) may be used in between: no other drain runs meanwhile, since
+ * notifies wait (io_busy) and a reset is held back.  A reset the driver asked for meanwhile was held back and is
  * done in io_end, which then returns false: the caller drops the request
  * (nothing pushed, no interrupt; the queues are new).  Call with the lock
  * held once, as queue handlers are.

@@ -3,7 +3,8 @@
  * 0xcf8/0xcfc, BAR sizing and moving, the command register, capabilities)
  * and the virtio-pci registers of a virtio-net card (devices/virtio_pci.c:
  * common configuration, feature selection, queue set-up, notification,
- * ISR, device config, MSI-X table and PBA, the PCI_CFG window), driven by
+ * ISR, device config, MSI-X table and PBA (devices/msix.c), the PCI_CFG
+ * window; queue work through the virtio core, devices/virtio.c), driven by
  * a sequence of bus accesses from the input, the way a guest (or a buggy
  * driver) would make them.  The card's queues run over guest RAM the input
  * also writes, so notifications reach the device's TX/RX/control paths.

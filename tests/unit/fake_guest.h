@@ -264,6 +264,22 @@ static inline uint16_t fvq_add(struct fake_vq *q, const struct fbuf *b,
 	return head;
 }
 
+/*
+ * Sets queue q of the virtio-pci device at BAR address bar up on fq's
+ * rings and enables it, as a driver does before DRIVER_OK (4.1.5.1.3).
+ */
+static inline void fvq_enable(struct fake_vq *q, uint64_t bar, unsigned qi)
+{
+	struct fake_guest *g = q->g;
+
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_Q_SELECT, 2, qi);
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_Q_SIZE, 2, q->size);
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_Q_DESCLO, 4, (uint32_t)q->desc);
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_Q_AVAILLO, 4, (uint32_t)q->avail);
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_Q_USEDLO, 4, (uint32_t)q->used);
+	fg_mmio_write(g, bar + VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+}
+
 /* Takes the next used entry; 1 if there was one. */
 static inline int fvq_used(struct fake_vq *q, uint32_t *id, uint32_t *len)
 {

@@ -77,12 +77,7 @@ static struct env *env_new(bool ro, uint64_t accept, unsigned tail)
 	fg_virtio_set_features(e->g, e->bar, accept);
 	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0b);
 	fvq_init(&e->q, e->g, QSIZE);
-	wr(e, VIRTIO_PCI_COMMON_Q_SELECT, 2, 0);
-	wr(e, VIRTIO_PCI_COMMON_Q_SIZE, 2, QSIZE);
-	wr(e, VIRTIO_PCI_COMMON_Q_DESCLO, 4, (uint32_t)e->q.desc);
-	wr(e, VIRTIO_PCI_COMMON_Q_AVAILLO, 4, (uint32_t)e->q.avail);
-	wr(e, VIRTIO_PCI_COMMON_Q_USEDLO, 4, (uint32_t)e->q.used);
-	wr(e, VIRTIO_PCI_COMMON_Q_ENABLE, 2, 1);
+	fvq_enable(&e->q, e->bar, 0);
 	wr(e, VIRTIO_PCI_COMMON_STATUS, 1, 0x0f);
 	e->hdr = fg_alloc(e->g, 16, 16);
 	e->data = fg_alloc(e->g, 8192, 512);

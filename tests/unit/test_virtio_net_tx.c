@@ -166,14 +166,14 @@ TEST(event_idx_suppresses_tx_interrupts)
 
 	drv_up(e, LINUX);
 	send_tx(e, f, len, false);		/* used idx 1: first, sent */
-	irqs = e->n->st.interrupts;
+	irqs = e->n->vp->stats.interrupts;
 	CHECK_EQ(irqs, 1);
 	fvq_set_used_event(&e->tx, 3);		/* wake me after entry 3 */
 	send_tx(e, f, len, false);		/* idx 2 */
 	send_tx(e, f, len, false);		/* idx 3 */
-	CHECK_EQ(e->n->st.interrupts, 1);
+	CHECK_EQ(e->n->vp->stats.interrupts, 1);
 	send_tx(e, f, len, false);		/* idx 4: entry 3 is used */
-	CHECK_EQ(e->n->st.interrupts, 2);
+	CHECK_EQ(e->n->vp->stats.interrupts, 2);
 	/* The device asks to be kicked for the next entry. */
 	CHECK_EQ(fvq_avail_event(&e->tx), 4);
 	tenv_free(e);
