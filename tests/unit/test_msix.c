@@ -55,7 +55,7 @@ static struct env *env_new(unsigned nvectors)
 	};
 
 	e->g = fg_new();
-	e->bus = pci_create(&e->g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000);
+	e->bus = pci_create(&e->g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000, NULL, 0);
 	e->dev = pci_add_device(e->bus, &pi);
 	pci_add_bar(e->dev, 0, PCI_BAR_MEM32, 0x1000, bar_access, e, "msix");
 	CHECK_EQ(msix_init(&e->m, e->dev, &e->g->plat.irq, nvectors, 0, TABLE,

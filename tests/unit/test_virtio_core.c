@@ -103,11 +103,11 @@ static struct env *env_new(unsigned nqueues)
 	struct env *e = calloc(1, sizeof(*e));
 
 	e->g = fg_new();
-	evloop_init(&e->loop);
+	evloop_init(&e->loop, NULL, 0);
 	e->g->plat.loop = &e->loop;
 	e->g->plat.ioeventfd = fg_ioeventfd;
 	e->g->plat.ioeventfd_opaque = e->g;
-	e->bus = pci_create(&e->g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000);
+	e->bus = pci_create(&e->g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000, NULL, 0);
 	e->d.e = e;
 	e->d.reply = 1;
 	e->vp = create(e, nqueues);
