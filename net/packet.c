@@ -252,3 +252,41 @@ int net_frame_csums_ok(const uint8_t *eth, size_t len)
 	}
 	return csum_fold(csum_partial(l4, l4_len, sum)) == 0;
 }
+
+/* Copies between flat bytes and bytes [at, at + n) of an iovec array. */
+static size_t iov_xfer(const struct iovec *iov, int iovcnt, size_t at,
+		       uint8_t *flat, size_t n, bool into_iov)
+{
+	size_t done = 0;
+
+	for (int i = 0; i < iovcnt && done < n; i++) {
+		size_t l = iov[i].iov_len, k;
+		uint8_t *p = iov[i].iov_base;
+
+		if (at >= l) {
+			at -= l;
+			continue;
+		}
+		k = l - at < n - done ? l - at : n - done;
+		if (into_iov)
+			memcpy(p + at, flat + done, k);
+		else
+			memcpy(flat + done, p + at, k);
+		done += k;
+		at = 0;
+	}
+	return done;
+}
+
+size_t net_iov_read(const struct iovec *iov, int iovcnt, size_t at,
+		    void *dst, size_t n)
+{
+	return iov_xfer(iov, iovcnt, at, dst, n, false);
+}
+
+size_t net_iov_write(const struct iovec *iov, int iovcnt, size_t at,
+		     const void *src, size_t n)
+{
+	/* iov_xfer only reads flat when copying into the array. */
+	return iov_xfer(iov, iovcnt, at, (uint8_t *)(uintptr_t)src, n, true);
+}

@@ -169,32 +169,15 @@ static bool rx_frame_pending(struct stream_be *s)
 	return !s->dead && next_frame(s, &off, &len) == 1;
 }
 
-/* Copies src into the iovec from byte `at` on; the bytes that fit. */
-static size_t iov_put(const struct iovec *iov, int iovcnt, size_t at,
-		      const uint8_t *src, size_t len)
-{
-	size_t done = 0;
-
-	for (int i = 0; i < iovcnt && done < len; i++) {
-		size_t l = iov[i].iov_len, k;
-
-		if (at >= l) {
-			at -= l;
-			continue;
-		}
-		k = l - at < len - done ? l - at : len - done;
-		memcpy((uint8_t *)iov[i].iov_base + at, src + done, k);
-		done += k;
-		at = 0;
-	}
-	return done;
-}
-
 /*
  * recv: the next whole frame behind a virtio-net header of our own (no
  * offload; DATA_VALID if opts say so; num_buffers 1).  Reads the socket
  * itself when no whole frame is buffered, so the device's loop after
- * rx_ready() drains the socket without a poll() per frame.
+ * rx_ready() drains the socket without a poll() per frame.  The frame is
+ * copied once, from the receive buffer into iov (the guest's buffers):
+ * reading the socket straight into them would cost a read() for the
+ * length word and one for the frame, for every frame, instead of one
+ * read() for many.
  */
 static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovcnt)
 {
@@ -204,6 +187,8 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 	uint32_t len;
 	int r;
 
+	if (iovcnt < 0 || iovcnt > NET_RECV_MAX_IOV)
+		return -EINVAL;		/* backend.h: the frame stays pending */
 	r = next_frame(s, &off, &len);
 	if (r == 0 && fill_rx(s) > 0)
 		r = next_frame(s, &off, &len);
@@ -220,8 +205,9 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 	if (s->opts.data_valid)
 		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	h.num_buffers = 1;	/* x86-64: little-endian, as VERSION_1 wants */
-	iov_put(iov, iovcnt, 0, (const uint8_t *)&h, NET_HDR_LEN);
-	iov_put(iov, iovcnt, NET_HDR_LEN, s->rx.data + off, len);
+	net_iov_write(iov, iovcnt, 0, &h, NET_HDR_LEN);
+	net_iov_write(iov, iovcnt, NET_HDR_LEN, s->rx.data + off, len);
+	be->rx_copies = 1;	/* out of the receive buffer (read() is the kernel's) */
 	s->stats.rx_frames++;
 	return (ssize_t)(NET_HDR_LEN + len);
 }
@@ -340,28 +326,6 @@ static ssize_t send_direct(struct stream_be *s, const uint8_t *word,
 	return -1;
 }
 
-/* Copies bytes [at, at + n) of the iovec to dst; false if it is shorter. */
-static bool iov_peek(const struct iovec *iov, int iovcnt, size_t at,
-		     void *dst, size_t n)
-{
-	uint8_t *d = dst;
-
-	for (int i = 0; i < iovcnt && n > 0; i++) {
-		size_t l = iov[i].iov_len, k;
-
-		if (at >= l) {
-			at -= l;
-			continue;
-		}
-		k = l - at < n ? l - at : n;
-		memcpy(d, (const uint8_t *)iov[i].iov_base + at, k);
-		d += k;
-		n -= k;
-		at = 0;
-	}
-	return n == 0;
-}
-
 /*
  * The frame's length without Ethernet padding.  Guests that pad short
  * frames to the 60-byte minimum, as a wire needs (iPXE does, and so does
@@ -377,7 +341,7 @@ static size_t unpadded_len(const struct iovec *iov, int iovcnt, size_t len)
 	uint8_t h[NET_ETH_HLEN + 6];
 	size_t ip;
 
-	if (!iov_peek(iov, iovcnt, NET_HDR_LEN, h, sizeof(h)))
+	if (net_iov_read(iov, iovcnt, NET_HDR_LEN, h, sizeof(h)) < sizeof(h))
 		return len;
 	if (h[12] == 0x08 && h[13] == 0x00 && (h[14] >> 4) == 4)
 		ip = (size_t)h[16] << 8 | h[17];		/* total length */
@@ -393,7 +357,7 @@ static void read_hdr(const struct iovec *iov, int iovcnt,
 		     struct virtio_net_hdr_v1 *h)
 {
 	memset(h, 0, sizeof(*h));
-	iov_peek(iov, iovcnt, 0, h, sizeof(*h));
+	net_iov_read(iov, iovcnt, 0, h, sizeof(*h));
 }
 
 /*
