@@ -5,7 +5,9 @@
  * feature set: with or without GUEST_CSUM/TSO, MRG_RXBUF, EVENT_IDX,
  * indirect descriptors; also the control queue.
  *
- * Input: caps, device options, queue size, 8 bytes of requested features,
+ * Input: caps (bits 0-1 as fz_net_create(); bit 2: frames are offered
+ * with rx_push before they are queued, as slirp does), device options,
+ * queue size, 8 bytes of requested features,
  * then operations until the input ends:
  *   op % 5 == 0  post RX buffers: count byte, u16 size (1..2048), shape
  *                byte (bit 4: chains of 64..127 pieces, more than a
@@ -174,7 +176,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const uint8_t *frame = fin_bytes(&in, want_len, &got);
 
 			if (e.fb.nrx < FB_MAX_FRAMES) {
-				fb_queue_rx(&e.fb, frame, got);
+				if (caps & 4)	/* slirp-like: rx_push first */
+					fb_push_or_queue(&e.fb, frame, got);
+				else
+					fb_queue_rx(&e.fb, frame, got);
 				if (e.fb.be.rx_ready)
 					e.fb.be.rx_ready(e.fb.be.rx_opaque);
 			}
