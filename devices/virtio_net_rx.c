@@ -341,7 +341,7 @@ int vnet_rx_push(struct virtio_net *n, const struct iovec *iov, int iovcnt)
 	for (int i = 0; i < iovcnt; i++)
 		len += iov[i].iov_len;
 	if (len < NET_HDR_LEN + NET_ETH_HLEN || len > VNET_BUF_SIZE ||
-	    net_iov_read(iov, iovcnt, 0, hdr, NET_HDR_LEN) < NET_HDR_LEN ||
+	    iov_to_buf(iov, (unsigned)iovcnt, 0, hdr, NET_HDR_LEN) < NET_HDR_LEN ||
 	    needs_fixup(hdr, n->rx_accepts))
 		return 0;	/* the ordinary path sorts it out */
 	if (gather(n, len) < 0)

@@ -18,6 +18,7 @@
 #include <sys/uio.h>
 
 #include "common/guest_mem.h"
+#include "common/iov.h"
 
 #define VQ_MAX_SIZE 256
 /* Largest number of buffers one chain may carry (incl. indirect tables). */
@@ -99,11 +100,5 @@ bool vq_should_notify(struct virtqueue *vq);
  * meantime, so the caller loops again instead of sleeping.
  */
 bool vq_enable_notify(struct virtqueue *vq);
-
-/* Copy helpers over an iovec array; return bytes copied. */
-size_t iov_to_buf(const struct iovec *iov, unsigned n, size_t off,
-		  void *buf, size_t len);
-size_t iov_from_buf(const struct iovec *iov, unsigned n, size_t off,
-		    const void *buf, size_t len);
 
 #endif

@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <string.h>
 
+#include "common/iov.h"
 #include "net/csum.h"
 #include "net/packet.h"
 
@@ -146,7 +147,7 @@ int net_offload_complete_csum_iov(const uint8_t *hdr, const struct iovec *iov,
 	uint8_t field[2], flags;
 	uint16_t c;
 
-	if (len < NET_HDR_LEN)
+	if (len < NET_HDR_LEN || iovcnt < 0)
 		return -EINVAL;
 	if (!(hdr[HDR_FLAGS] & VIRTIO_NET_HDR_F_NEEDS_CSUM))
 		return 0;
@@ -158,9 +159,9 @@ int net_offload_complete_csum_iov(const uint8_t *hdr, const struct iovec *iov,
 	/* The field holds the pseudo-header sum, as in complete_csum(). */
 	c = csum_fold(csum_iov(iov, iovcnt, NET_HDR_LEN + start, eth_len - start, 0));
 	net_put_be16(field, c ? c : 0xffff);
-	net_iov_write(iov, iovcnt, NET_HDR_LEN + start + offset, field, 2);
+	iov_from_buf(iov, (unsigned)iovcnt, NET_HDR_LEN + start + offset, field, 2);
 	flags = hdr[HDR_FLAGS] & (uint8_t)~VIRTIO_NET_HDR_F_NEEDS_CSUM;
-	net_iov_write(iov, iovcnt, HDR_FLAGS, &flags, 1);
+	iov_from_buf(iov, (unsigned)iovcnt, HDR_FLAGS, &flags, 1);
 	return 1;
 }
 

@@ -15,7 +15,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/uio.h>
 
 #define NET_ETH_HLEN 14
 #define NET_MAX_VLAN_TAGS 2
@@ -91,15 +90,5 @@ static inline void net_put_be32(uint8_t *p, uint32_t v)
 	p[2] = (uint8_t)(v >> 8);
 	p[3] = (uint8_t)v;
 }
-
-/*
- * A frame that lies in an iovec array (a guest's buffers, a backend's
- * pieces): copies n bytes from byte `at` of it into dst, or from src into
- * it.  Return the bytes copied (fewer when the array ends first).
- */
-size_t net_iov_read(const struct iovec *iov, int iovcnt, size_t at,
-		    void *dst, size_t n);
-size_t net_iov_write(const struct iovec *iov, int iovcnt, size_t at,
-		     const void *src, size_t n);
 
 #endif

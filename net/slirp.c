@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include <linux/virtio_net.h>
+#include "common/iov.h"
 #include "common/log.h"
 #include "net/packet.h"
 #include "net/slirp_lib.h"
@@ -362,7 +363,7 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 		s->stats.rx_too_big++;
 		return -EMSGSIZE;
 	}
-	net_iov_write(iov, iovcnt, 0, slot->data, slot->len);
+	iov_from_buf(iov, (unsigned)iovcnt, 0, slot->data, slot->len);
 	be->rx_copies = 2;	/* into the queue, and out of it */
 	s->stats.rx_frames++;
 	return (ssize_t)slot->len;

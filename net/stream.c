@@ -22,6 +22,7 @@
 
 #include <linux/virtio_net.h>
 
+#include "common/iov.h"
 #include "common/log.h"
 #include "net/packet.h"
 
@@ -205,8 +206,8 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 	if (s->opts.data_valid)
 		h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
 	h.num_buffers = 1;	/* x86-64: little-endian, as VERSION_1 wants */
-	net_iov_write(iov, iovcnt, 0, &h, NET_HDR_LEN);
-	net_iov_write(iov, iovcnt, NET_HDR_LEN, s->rx.data + off, len);
+	iov_from_buf(iov, (unsigned)iovcnt, 0, &h, NET_HDR_LEN);
+	iov_from_buf(iov, (unsigned)iovcnt, NET_HDR_LEN, s->rx.data + off, len);
 	be->rx_copies = 1;	/* out of the receive buffer (read() is the kernel's) */
 	s->stats.rx_frames++;
 	return (ssize_t)(NET_HDR_LEN + len);
@@ -341,7 +342,7 @@ static size_t unpadded_len(const struct iovec *iov, int iovcnt, size_t len)
 	uint8_t h[NET_ETH_HLEN + 6];
 	size_t ip;
 
-	if (net_iov_read(iov, iovcnt, NET_HDR_LEN, h, sizeof(h)) < sizeof(h))
+	if (iov_to_buf(iov, (unsigned)iovcnt, NET_HDR_LEN, h, sizeof(h)) < sizeof(h))
 		return len;
 	if (h[12] == 0x08 && h[13] == 0x00 && (h[14] >> 4) == 4)
 		ip = (size_t)h[16] << 8 | h[17];		/* total length */
@@ -357,7 +358,7 @@ static void read_hdr(const struct iovec *iov, int iovcnt,
 		     struct virtio_net_hdr_v1 *h)
 {
 	memset(h, 0, sizeof(*h));
-	net_iov_read(iov, iovcnt, 0, h, sizeof(*h));
+	iov_to_buf(iov, (unsigned)iovcnt, 0, h, sizeof(*h));
 }
 
 /*
