@@ -145,8 +145,8 @@ static void account(struct virtio_net *n, size_t len, unsigned copies)
 }
 
 /*
- * Gathers chains for a frame of len bytes (all of them without MRG_RXBUF:
- * one chain, the header at least).  Returns 0, -EIO (ring broken).
+ * Gathers chains for a frame of len bytes (without MRG_RXBUF: one chain,
+ * the header at least).  Returns as vnet_rxbuf_gather().
  */
 static int gather(struct virtio_net *n, size_t len)
 {
@@ -155,7 +155,7 @@ static int gather(struct virtio_net *n, size_t len)
 	if (mrg(n))
 		r = vnet_rxbuf_gather(&n->rxb, rxq(n), len, VQ_MAX_SIZE, 0);
 	else
-		r = vnet_rxbuf_gather(&n->rxb, rxq(n), 1, 1, NET_HDR_LEN);
+		r = vnet_rxbuf_gather(&n->rxb, rxq(n), len, 1, NET_HDR_LEN);
 	n->st.rx_drops[VNET_DROP_BAD_RING] += n->rxb.bad;
 	n->rxb.bad = 0;
 	return r;
@@ -172,13 +172,19 @@ static int place_flat(struct virtio_net *n, uint8_t *frame, size_t len,
 {
 	struct vnet_rxbuf *rb = &n->rxb;
 	unsigned chains;
+	int full = gather(n, len);
 
-	if (gather(n, len) < 0)
+	if (full < 0)
 		return -EIO;
-	if (rb->nseg == 0 || (mrg(n) && rb->cap < len))
+	if (rb->nseg == 0 || (rb->cap < len && !full))
 		return -EAGAIN;
-	if (!mrg(n) && rb->cap < len) {
-		/* 5.1.6.3.1: one chain must hold it; the chain stays ours. */
+	if (rb->cap < len) {
+		/*
+		 * Without MRG_RXBUF one chain must hold it (5.1.6.3.1); with
+		 * it, chains of so many small pieces that the frame cannot
+		 * fit what the device keeps will not hold it later either.
+		 * The chains stay ours for the next frame.
+		 */
 		n->st.rx_drops[VNET_DROP_NO_BUFFER]++;
 		return 0;
 	}
@@ -396,7 +402,7 @@ void vnet_rx_process(struct virtio_net *n)
 			}
 		} else {
 			r = gather(n, mrg(n) ? rx_window_max(n) : 1);
-			if (r == 0)
+			if (r >= 0)
 				r = n->rxb.nseg ? rx_one(n) : -EAGAIN;
 			if (r == 0)
 				break;	/* the backend is empty */

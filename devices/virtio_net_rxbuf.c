@@ -18,9 +18,12 @@ int vnet_rxbuf_gather(struct vnet_rxbuf *rb, struct virtqueue *vq,
 {
 	struct vq_chain *c = &rb->chain;
 
-	while (rb->cap < want && rb->nseg < max_chains &&
-	       rb->nseg < VQ_MAX_SIZE) {
-		int r = vq_pop(vq, c);
+	while (rb->cap < want) {
+		int r;
+
+		if (rb->nseg >= max_chains || rb->nseg >= VQ_MAX_SIZE)
+			return 1;
+		r = vq_pop(vq, c);
 
 		if (r == 0)
 			return 0;
@@ -32,7 +35,7 @@ int vnet_rxbuf_gather(struct vnet_rxbuf *rb, struct virtqueue *vq,
 		}
 		if (rb->niov + c->n_in > VNET_RXBUF_IOV) {
 			vq_unpop(vq);	/* the next frame's, once these go */
-			return 0;
+			return 1;
 		}
 		if (c->n_in == 0 || c->in_len < min_len) {
 			vq_push(vq, c->head, 0);

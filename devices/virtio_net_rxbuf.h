@@ -47,7 +47,9 @@ void vnet_rxbuf_clear(struct vnet_rxbuf *rb);
  * array of pieces is full or the ring is empty.  A chain with no writable
  * piece (5.1.6.3: receive buffers are device-writable) or, when min_len is
  * non-zero, fewer than min_len bytes, goes back with length 0 and is
- * counted in rb->bad.  Returns 0, or -EIO when the ring broke (vq->broken).
+ * counted in rb->bad.  Returns 0 (want reached, or the ring is empty), 1
+ * when short of want because max_chains or the array of pieces is full,
+ * or -EIO when the ring broke (vq->broken).
  */
 int vnet_rxbuf_gather(struct vnet_rxbuf *rb, struct virtqueue *vq,
 		      size_t want, unsigned max_chains, size_t min_len);
