@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Copies between buf and the bytes of iov from offset off on (to_iov: into iov). */
+/* Copies between buf and bytes off.. of iov (to_iov: into iov). */
 static size_t iov_copy(const struct iovec *iov, unsigned n, size_t off,
 		       uint8_t *buf, size_t len, bool to_iov)
 {

@@ -70,7 +70,7 @@ struct virtio_net {
 		VNET_RX_HOLDING,	/* a frame in rx_buf waits for buffers */
 	} rx_state;
 	bool rx_paused;		/* what the backend was last told (rx_pause) */
-	bool rx_unsignalled;	/* frames pushed (rx_push) since the last interrupt check */
+	bool rx_unsignalled;	/* frames pushed (rx_push), no interrupt check yet */
 	size_t rx_held_len;	/* VNET_RX_HOLDING: the frame in rx_buf */
 	unsigned rx_held_copies;	/* and the copies it took to get there */
 	unsigned rx_copies_now;	/* copies of the frame (or fixup input) in hand */
