@@ -19,10 +19,12 @@
  *
  * Checked besides sanitizers (DESIGN.md "Network to guest"): a guest
  * without GUEST_CSUM never sees NEEDS_CSUM, a guest never sees a GSO type
- * it did not negotiate, no used length exceeds the buffer posted, and an
- * empty used entry (a bad chain given back) is never part of a frame.
+ * it did not negotiate, no used length exceeds the buffer posted, an
+ * empty used entry (a bad chain given back) is never part of a frame, and
+ * only a guest with MRG_RXBUF has a frame held for it in the device.
  */
 #include "fuzz_guest.h"
+#include "devices/virtio_net_int.h"
 
 #define MAX_OPS 64
 #define B(x) (1ull << (x))
@@ -66,6 +68,8 @@ static void reap_rx(struct fz_net *e)
 	bool mrg = e->accepted & B(VIRTIO_NET_F_MRG_RXBUF);
 	uint32_t id, len;
 
+	/* Only a mergeable guest has a frame wait in the device for buffers. */
+	FZ_ASSERT(e->n->rx_state != VNET_RX_HOLDING || mrg, "held without MRG_RXBUF");
 	while (fz_vq_used(e, 0, &id, &len)) {
 		size_t k = len;
 
