@@ -182,7 +182,7 @@ static void vnet_bad_chain(void *opaque, unsigned q)
 	struct virtio_net *n = opaque;
 
 	if (q == VNET_TXQ)
-		n->st.tx_drops[NET_DROP_BAD_RING]++;
+		n->st.tx_drops[VNET_DROP_BAD_RING]++;
 	else
 		n->st.ctrl_err++;
 }
@@ -254,6 +254,19 @@ static void vnet_backend_rx_ready(void *opaque)
 	virtio_pci_unlock(n->vp);
 }
 
+/* A frame the backend would queue (I/O thread; the lock is recursive). */
+static int vnet_backend_rx_push(void *opaque, const struct iovec *iov,
+				int iovcnt)
+{
+	struct virtio_net *n = opaque;
+	int r;
+
+	virtio_pci_lock(n->vp);
+	r = vnet_rx_push(n, iov, iovcnt);
+	virtio_pci_unlock(n->vp);
+	return r;
+}
+
 struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 				     struct net_backend *be,
 				     const struct net_card_opts *opts,
@@ -295,6 +308,7 @@ struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 	if (!n->vp)
 		goto fail;
 	be->rx_ready = vnet_backend_rx_ready;
+	be->rx_push = vnet_backend_rx_push;
 	be->rx_opaque = n;
 	return n;
 fail:
@@ -311,6 +325,7 @@ void virtio_net_destroy(struct virtio_net *n)
 		return;
 	if (n->be && n->be->rx_opaque == n) {
 		n->be->rx_ready = NULL;
+		n->be->rx_push = NULL;
 		n->be->rx_opaque = NULL;
 	}
 	virtio_pci_destroy(n->vp);
@@ -334,10 +349,13 @@ void virtio_net_print_stats(struct virtio_net *n, FILE *f)
 		s->tx_packets, s->tx_bytes, s->tx_fixups, log_eol());
 	fprintf(f, "  rx %llu packets %llu bytes, %llu fixed up in software%s",
 		s->rx_packets, s->rx_bytes, s->rx_fixups, log_eol());
-	for (int r = 1; r < NET_DROP_REASONS; r++)
+	fprintf(f, "  rx copies per frame: none %llu, one %llu, two %llu, "
+		"three or more %llu%s", s->rx_copies[0], s->rx_copies[1],
+		s->rx_copies[2], s->rx_copies[3], log_eol());
+	for (int r = 1; r < VNET_DROP_REASONS; r++)
 		if (s->tx_drops[r] || s->rx_drops[r])
 			fprintf(f, "  drops %-16s tx %llu rx %llu%s",
-				net_drop_name[r], s->tx_drops[r],
+				vnet_drop_name[r], s->tx_drops[r],
 				s->rx_drops[r], log_eol());
 	fprintf(f, "  kicks tx %llu rx %llu ctrl %llu; interrupts %lu "
 		"(msi-x %lu, intx %lu, masked %lu); ctrl ok %llu err %llu%s",

@@ -9,7 +9,9 @@
 #include <linux/virtio_net.h>
 
 #include "devices/virtio_net.h"
+#include "devices/virtio_net_drops.h"
 #include "devices/virtio_pci.h"
+#include "devices/virtio_net_rxbuf.h"
 #include "devices/virtqueue.h"
 #include "net/offload.h"
 #include "net/pcap.h"
@@ -19,7 +21,8 @@
 #define VNET_CTRLQ 2
 #define VNET_MAC_TABLE_MAX 64
 #define VNET_BUF_SIZE NET_MAX_FRAME
-#define VNET_RX_IOV 1024
+/* Copies per received frame are counted up to this many (the last: more). */
+#define VNET_RX_COPIES_MAX 3
 
 #define F(bit) (1ull << (bit))
 /* The feature bits that are receive offloads (5.1.6.4, 5.1.6.5.6.1). */
@@ -30,9 +33,15 @@
 
 struct virtio_net_stats {
 	unsigned long long tx_packets, tx_bytes, rx_packets, rx_bytes;
-	unsigned long long tx_drops[NET_DROP_REASONS];
-	unsigned long long rx_drops[NET_DROP_REASONS];
+	unsigned long long tx_drops[VNET_DROP_REASONS];
+	unsigned long long rx_drops[VNET_DROP_REASONS];
 	unsigned long long tx_fixups, rx_fixups;	/* done in software */
+	/*
+	 * Received frames by how many times minivmm copied their bytes on the
+	 * way into the guest (the backend's own copies included, the
+	 * kernel's not): [VNET_RX_COPIES_MAX] counts that many or more.
+	 */
+	unsigned long long rx_copies[VNET_RX_COPIES_MAX + 1];
 	unsigned long long tx_kicks, rx_kicks, ctrl_kicks;
 	unsigned long long ctrl_ok, ctrl_err;
 };
@@ -52,21 +61,20 @@ struct virtio_net {
 	unsigned n_uni, n_multi;
 	uint8_t mac_table[VNET_MAC_TABLE_MAX][6];
 
-	/* Receive. */
-	bool rx_waiting;	/* stopped for lack of guest buffers */
-	bool rx_held;		/* rx_chain popped, not yet used */
-	size_t rx_pending;	/* a frame in rx_buf waiting for buffers */
-	bool rx_paused;		/* told the backend to stop (rx_pause) */
-	bool rx_emit_failed;	/* the current fixup ran out of buffers */
-	struct vq_chain rx_chain;
-	uint8_t *rx_buf;
-	/* Chains gathered for one frame (several with MRG_RXBUF). */
-	struct vnet_rx_seg {
-		uint16_t head;
-		unsigned iov_start, iov_n;
-		size_t cap;
-	} rx_seg[VQ_MAX_SIZE];
-	struct iovec rx_iov[VNET_RX_IOV];
+	/* Receive (virtio_net_rx.c; the states are described there). */
+	enum vnet_rx_state {
+		VNET_RX_STOPPED,	/* no driver, queue off or broken */
+		VNET_RX_RUNNING,	/* taking frames when the backend has them */
+		VNET_RX_NO_BUFFERS,	/* the guest has no buffers; backend paused */
+		VNET_RX_HOLDING,	/* a frame in rx_buf waits for buffers */
+	} rx_state;
+	bool rx_paused;		/* what the backend was last told (rx_pause) */
+	bool rx_unsignalled;	/* frames pushed (rx_push), no interrupt check yet */
+	size_t rx_held_len;	/* VNET_RX_HOLDING: the frame in rx_buf */
+	unsigned rx_held_copies;	/* and the copies it took to get there */
+	unsigned rx_copies_now;	/* copies of the frame (or fixup input) in hand */
+	uint8_t *rx_buf;	/* the bounce buffer (VNET_BUF_SIZE) */
+	struct vnet_rxbuf rxb;	/* the guest's RX chains, gathered ahead */
 
 	/* Transmit (chains come from the virtio core). */
 	struct iovec tx_iov[VQ_MAX_IOV + 1];
@@ -86,6 +94,8 @@ void vnet_rx_process(struct virtio_net *n);
 void vnet_rx_ready(struct virtio_net *n);
 void vnet_rx_resume(struct virtio_net *n);
 void vnet_rx_reset(struct virtio_net *n);
+/* be->rx_push (net/backend.h), with the device's lock held. */
+int vnet_rx_push(struct virtio_net *n, const struct iovec *iov, int iovcnt);
 /* Captures a flat frame (header + Ethernet), completing a partial sum. */
 void vnet_capture_flat(struct virtio_net *n, const uint8_t *frame, size_t len);
 /* Captures header + frame in iovecs; flat is a scratch of VNET_BUF_SIZE. */

@@ -1,18 +1,52 @@
 /*
  * virtio_net_rx.c - network to guest (5.1.6.3, 5.1.6.4).
  *
- * Without MRG_RXBUF each frame needs one chain big enough for all of it, so
- * the backend's recv() writes straight into that chain's buffers (no
- * copy).  With MRG_RXBUF the frame's size is not known before it is read,
- * so it is read into rx_buf and copied into as many chains as it needs;
- * if the guest has too few, it waits in rx_buf until the guest posts more.
+ * The guest's RX chains are gathered ahead of the frame
+ * (virtio_net_rxbuf.h), so the backend's recv() writes a frame straight
+ * into them, with or without MRG_RXBUF: the window passed is the first
+ * NET_RECV_MAX_IOV - 1 pieces of the gathered chains, at most the largest
+ * frame the guest can get (rx_window_max), and behind it rx_buf as an
+ * overflow.  A frame that fits the window is the guest's without a copy by
+ * minivmm (with tap, none at all): its header is read back out of guest
+ * memory (the guest cannot look before the used ring says so), checked,
+ * fixed and written again, a partial checksum for a guest without
+ * GUEST_CSUM is completed where the frame lies, and the chains the frame
+ * used go to the used ring, the others stay gathered.
  *
- * Either way the header the backend wrote is checked before the guest may
- * see the frame: a partial checksum for a guest without GUEST_CSUM, or a
- * GSO frame the guest did not accept, goes through net_offload_fixup()
- * first (the backend was told not to produce them, but the device does not
- * rely on it), and DATA_VALID/NEEDS_CSUM never reach a guest without
- * GUEST_CSUM.
+ * The bounce buffer rx_buf takes over only when that cannot work: the
+ * frame ran past the window (the guest posted too few buffers, or too many
+ * pieces, for it), or it is a GSO frame the guest did not accept, which
+ * net_offload_fixup() segments in a flat buffer.  The frame is then made
+ * flat in rx_buf and copied into the chains.  With MRG_RXBUF a frame that
+ * finds too few waits there until the guest posts more (never dropped);
+ * without, a frame larger than the one chain is dropped (5.1.6.3.1) and
+ * the chain stays for the next frame.  Used entries of length 0 are only
+ * ever chains that broke the rules, alone, never part of a frame.
+ *
+ * Whatever the path, the header is checked before the guest may see the
+ * frame: a partial checksum for a guest without GUEST_CSUM, or a GSO frame
+ * the guest did not accept, is finished first (the backend was told not to
+ * produce them, but the device does not rely on it), and DATA_VALID and
+ * NEEDS_CSUM never reach a guest without GUEST_CSUM.
+ *
+ * The receive state (n->rx_state); the backend is paused (rx_pause) in
+ * every state but RUNNING:
+ *
+ *   STOPPED    --RX kick, DRIVER_OK and the queue on-->       RUNNING
+ *   RUNNING    --no chain gathered, none in the ring-->       NO_BUFFERS
+ *   RUNNING    --a frame in rx_buf, too few buffers-->        HOLDING
+ *   NO_BUFFERS --RX kick (the guest posted buffers)-->        RUNNING
+ *   HOLDING    --RX kick, the held frame placed-->            RUNNING
+ *   any        --reset, ring broken, queue off-->             STOPPED
+ *                (a held frame is dropped and counted; the
+ *                gathered chains are forgotten with the ring)
+ *
+ * RUNNING reads frames while the backend has them, a bounded batch per
+ * call; a backend in RUNNING calls rx_ready() when it has more.
+ *
+ * Copies: each frame the guest gets is counted in st.rx_copies[] by how
+ * many times minivmm copied its bytes: the backend's own (be->rx_copies),
+ * the one that makes a frame flat in rx_buf, the one out of rx_buf.
  */
 #include "devices/virtio_net_int.h"
 
@@ -22,6 +56,8 @@
 #include "common/log.h"
 
 #define HDR_NUM_BUFFERS 10	/* offsetof(virtio_net_hdr_v1, num_buffers) */
+/* The largest frame without GSO: 1500 bytes of MTU, Ethernet, a VLAN tag. */
+#define RX_PLAIN_MAX (NET_HDR_LEN + NET_ETH_HLEN + 4 + 1500)
 
 /*
  * Whether a frame from the backend carries more than the guest accepted.
@@ -42,13 +78,47 @@ static int needs_fixup(const uint8_t *hdr, unsigned accepts)
 #endif
 }
 
+static bool mrg(const struct virtio_net *n)
+{
+	return n->features & F(VIRTIO_NET_F_MRG_RXBUF);
+}
+
+static struct virtqueue *rxq(struct virtio_net *n)
+{
+	return virtio_pci_vq(n->vp, VNET_RXQ);
+}
+
+/*
+ * The most bytes a frame for this guest should need: without GUEST_TSO4/6
+ * or GUEST_UFO no backend sends it more than an MTU-sized frame (larger
+ * ones still arrive, through rx_buf), with them up to NET_MAX_FRAME.
+ */
+static size_t rx_window_max(const struct virtio_net *n)
+{
+	if (n->rx_accepts & (NET_OFF_TSO4 | NET_OFF_TSO6 | NET_OFF_UFO))
+		return VNET_BUF_SIZE;
+	return RX_PLAIN_MAX;
+}
+
+/* Tells the backend to stop or start calling rx_ready() (backend.h). */
+static void set_state(struct virtio_net *n, enum vnet_rx_state s)
+{
+	bool paused = s != VNET_RX_RUNNING;
+
+	n->rx_state = s;
+	if (n->rx_paused == paused || !n->be->ops->rx_pause)
+		return;
+	n->rx_paused = paused;
+	n->be->ops->rx_pause(n->be, paused);
+}
+
 void vnet_rx_reset(struct virtio_net *n)
 {
-	if (n->rx_pending)
-		n->st.rx_drops[NET_DROP_NO_BUFFER]++;
-	n->rx_pending = 0;
-	n->rx_held = false;
-	n->rx_waiting = false;
+	if (n->rx_state == VNET_RX_HOLDING)
+		n->st.rx_drops[VNET_DROP_NO_BUFFER]++;
+	n->rx_held_len = 0;
+	vnet_rxbuf_clear(&n->rxb);
+	set_state(n, VNET_RX_STOPPED);
 }
 
 /* 5.1.6.4.1: the header fields a guest may see, given what it accepted. */
@@ -65,107 +135,65 @@ static void fix_header(const struct virtio_net *n, uint8_t *hdr,
 	hdr[HDR_NUM_BUFFERS + 1] = (uint8_t)(num_buffers >> 8);
 }
 
-/* Gives back every chain gathered for a frame that will not be written. */
-static void give_back(struct virtio_net *n, unsigned popped, bool held)
+/* A frame of len bytes reached the guest after `copies` copies. */
+static void account(struct virtio_net *n, size_t len, unsigned copies)
 {
-	struct virtqueue *vq = virtio_pci_vq(n->vp, VNET_RXQ);
-
-	while (popped-- > 0)
-		vq_unpop(vq);
-	n->rx_held = held;
+	n->st.rx_packets++;
+	n->st.rx_bytes += len - NET_HDR_LEN;
+	n->st.rx_copies[copies < VNET_RX_COPIES_MAX ? copies
+						    : VNET_RX_COPIES_MAX]++;
 }
 
 /*
- * Copies one finished frame (header + Ethernet frame) into guest buffers:
- * the held chain first, if any, then newly popped chains.  Returns 0 when
- * written or dropped (counted), -EAGAIN when the guest has too few buffers
- * for it now (nothing consumed), -EIO when the ring broke.
+ * Gathers chains for a frame of len bytes (without MRG_RXBUF: one chain,
+ * the header at least).  Returns as vnet_rxbuf_gather().
  */
-static int copy_to_guest(struct virtio_net *n, uint8_t *frame, size_t len)
+static int gather(struct virtio_net *n, size_t len)
 {
-	struct virtqueue *vq = virtio_pci_vq(n->vp, VNET_RXQ);
-	bool mrg = n->features & F(VIRTIO_NET_F_MRG_RXBUF);
-	bool held = n->rx_held, bad = false;
-	unsigned nseg = 0, niov = 0, popped = 0;
-	size_t space = 0, done = 0;
 	int r;
 
-	if (held) {
-		struct vq_chain *c = &n->rx_chain;
+	if (mrg(n))
+		r = vnet_rxbuf_gather(&n->rxb, rxq(n), len, VQ_MAX_SIZE, 0);
+	else
+		r = vnet_rxbuf_gather(&n->rxb, rxq(n), len, 1, NET_HDR_LEN);
+	n->st.rx_drops[VNET_DROP_BAD_RING] += n->rxb.bad;
+	n->rxb.bad = 0;
+	return r;
+}
 
-		n->rx_seg[0] = (struct vnet_rx_seg){ c->head, 0, c->n_in,
-						     c->in_len };
-		memcpy(n->rx_iov, &c->iov[c->n_out], c->n_in * sizeof(struct iovec));
-		niov = c->n_in;
-		space = c->in_len;
-		nseg = 1;
-		n->rx_held = false;
-	}
-	while (space < len && (mrg || nseg == 0) && nseg < VQ_MAX_SIZE) {
-		struct vq_chain *c = &n->rx_chain;
+/*
+ * Copies one finished flat frame (header + Ethernet frame) into the
+ * gathered chains, gathering more as it needs.  Returns 0 when written
+ * or dropped (counted), -EAGAIN when the guest has too few buffers for it
+ * now (nothing consumed), -EIO when the ring broke.
+ */
+static int place_flat(struct virtio_net *n, uint8_t *frame, size_t len,
+		      unsigned copies)
+{
+	struct vnet_rxbuf *rb = &n->rxb;
+	unsigned chains;
+	int full = gather(n, len);
 
-		r = vq_pop(vq, c);
-		if (r == 0)
-			break;
-		if (r == -EIO)
-			return -EIO;
-		if (r < 0) {
-			n->st.rx_drops[NET_DROP_BAD_RING]++;
-			bad = true;
-			continue;
-		}
-		if (c->n_in == 0 || niov + c->n_in > VNET_RX_IOV) {
-			/* 5.1.6.3: receive buffers are device-writable. */
-			n->st.rx_drops[NET_DROP_BAD_RING]++;
-			vq_push(vq, c->head, 0);
-			bad = true;
-			continue;
-		}
-		popped++;
-		n->rx_seg[nseg] = (struct vnet_rx_seg){ c->head, niov, c->n_in,
-							c->in_len };
-		memcpy(&n->rx_iov[niov], &c->iov[c->n_out],
-		       c->n_in * sizeof(struct iovec));
-		niov += c->n_in;
-		space += c->in_len;
-		nseg++;
-	}
-	if (space < len) {
-		if (mrg && !bad) {
-			/* Wait for more buffers; the frame stays with us. */
-			give_back(n, popped, held);
-			return -EAGAIN;
-		}
+	if (full < 0)
+		return -EIO;
+	if (rb->nseg == 0 || (rb->cap < len && !full))
+		return -EAGAIN;
+	if (rb->cap < len) {
 		/*
-		 * Without MRG_RXBUF one chain must hold the whole frame
-		 * (5.1.6.3.1); a smaller one is the driver's mistake.  The
-		 * chains go back used and empty, the frame is dropped.
+		 * Without MRG_RXBUF one chain must hold it (5.1.6.3.1); with
+		 * it, chains of so many small pieces that the frame cannot
+		 * fit what the device keeps will not hold it later either.
+		 * The chains stay ours for the next frame.
 		 */
-		for (unsigned i = 0; i < nseg; i++)
-			vq_fill(vq, i, n->rx_seg[i].head, 0);
-		vq_flush(vq, nseg);
-		n->st.rx_drops[NET_DROP_NO_BUFFER]++;
-		return nseg ? 0 : -EAGAIN;
+		n->st.rx_drops[VNET_DROP_NO_BUFFER]++;
+		return 0;
 	}
-	fix_header(n, frame, (uint16_t)(mrg ? nseg : 1));
-	for (unsigned i = 0; i < nseg; i++) {
-		const struct vnet_rx_seg *s = &n->rx_seg[i];
-		size_t k = len - done < s->cap ? len - done : s->cap;
-
-		iov_from_buf(&n->rx_iov[s->iov_start], s->iov_n, 0,
-			     frame + done, k);
-		vq_fill(vq, i, s->head, (uint32_t)k);
-		done += k;
-		if (done == len) {
-			/* Unneeded chains (non-MRG: none) are not popped. */
-			nseg = i + 1;
-			break;
-		}
-	}
-	vq_flush(vq, nseg);
-	n->st.rx_packets++;
-	n->st.rx_bytes += len - NET_HDR_LEN;
+	chains = mrg(n) ? vnet_rxbuf_chains_for(rb, len) : 1;
+	fix_header(n, frame, (uint16_t)chains);
+	iov_from_buf(rb->iov, rb->niov, 0, frame, len);
 	vnet_capture_flat(n, frame, len);
+	vnet_rxbuf_complete(rb, rxq(n), len, chains);
+	account(n, len, copies + 1);
 	return 0;
 }
 
@@ -173,204 +201,209 @@ static int copy_to_guest(struct virtio_net *n, uint8_t *frame, size_t len)
 static int rx_emit(void *opaque, uint8_t *frame, size_t len)
 {
 	struct virtio_net *n = opaque;
-	int r = copy_to_guest(n, frame, len);
+	int r = place_flat(n, frame, len, n->rx_copies_now);
 
-	if (r < 0) {
-		n->rx_emit_failed = true;
-		if (r == -EAGAIN)
-			n->st.rx_drops[NET_DROP_NO_BUFFER]++;
+	if (r == -EAGAIN) {
+		/* Earlier segments went in; this and the rest cannot wait. */
+		n->st.rx_drops[VNET_DROP_NO_BUFFER]++;
+		return -ENOBUFS;
 	}
 	return r;
 }
 
 /*
- * Delivers one frame from the backend (in rx_buf or a linear copy).
- * Returns 0 (delivered or dropped), -EAGAIN (keep it, too few buffers) or
- * -EIO (ring broken).
+ * Delivers the frame in rx_buf (made flat after `copies` copies).  Returns
+ * 0 (delivered or dropped), -EAGAIN (keep it, too few buffers) or -EIO.
  */
-static int deliver(struct virtio_net *n, uint8_t *frame, size_t len)
+static int deliver_flat(struct virtio_net *n, size_t len, unsigned copies)
 {
 	int r;
 
 	if (len < NET_HDR_LEN + NET_ETH_HLEN) {
-		n->st.rx_drops[NET_DROP_TRUNCATED]++;
+		n->st.rx_drops[VNET_DROP_TRUNCATED]++;
 		return 0;
 	}
-	if (!needs_fixup(frame, n->rx_accepts))
-		return copy_to_guest(n, frame, len);
+	if (!needs_fixup(n->rx_buf, n->rx_accepts))
+		return place_flat(n, n->rx_buf, len, copies);
 	/* More than the guest accepted: finish it here (5.1.6.4). */
-	n->rx_emit_failed = false;
-	r = net_offload_fixup(frame, len, n->rx_accepts, rx_emit, n);
-	if (r >= 0) {
+	n->rx_copies_now = copies;
+	r = net_offload_fixup(n->rx_buf, len, n->rx_accepts, rx_emit, n);
+	if (r >= 0)
 		n->st.rx_fixups++;
-		return 0;
+	else if (r != -ECANCELED)	/* (an emit that failed counted itself) */
+		n->st.rx_drops[vnet_drop_from_errno(r)]++;
+	return rxq(n)->broken ? -EIO : 0;
+}
+
+/* deliver_flat(), and a frame that must wait for buffers is held. */
+static int deliver_or_hold(struct virtio_net *n, size_t len, unsigned copies)
+{
+	int r = deliver_flat(n, len, copies);
+
+	if (r == -EAGAIN) {
+		n->rx_state = VNET_RX_HOLDING;
+		n->rx_held_len = len;
+		n->rx_held_copies = copies;
 	}
-	if (!n->rx_emit_failed)
-		n->st.rx_drops[-r > 0 && -r < NET_DROP_REASONS
-				       ? -r : NET_DROP_BACKEND]++;
-	return virtio_pci_vq(n->vp, VNET_RXQ)->broken ? -EIO : 0;
+	return r;
 }
 
 /*
- * One frame with MRG_RXBUF: read into rx_buf, then copy.  Returns 1 to go
- * on, 0 when the backend has nothing, -EAGAIN/-EIO as deliver().
+ * The frame now lies in the window win[0..cnt) of the gathered chains:
+ * check its header, finish a partial checksum in place, and give the
+ * chains it used to the guest.  Returns as rx_one().
  */
-static int rx_one_buffered(struct virtio_net *n)
+static int finish_in_place(struct virtio_net *n, const struct iovec *win,
+			   unsigned cnt, size_t len, unsigned copies)
 {
-	struct iovec iov = { n->rx_buf, VNET_BUF_SIZE };
-	ssize_t len = n->be->ops->recv(n->be, &iov, 1);
-	int r;
-
-	if (len == -EAGAIN)
-		return 0;
-	if (len < 0) {
-		n->st.rx_drops[len == -EMSGSIZE ? NET_DROP_TOO_BIG
-						: NET_DROP_BACKEND]++;
-		return len == -EMSGSIZE ? 1 : 0;
-	}
-	r = deliver(n, n->rx_buf, (size_t)len);
-	if (r == -EAGAIN)
-		n->rx_pending = (size_t)len;
-	return r < 0 ? r : 1;
-}
-
-/*
- * A chain of more pieces than recv() takes (backend.h NET_RECV_MAX_IOV):
- * the frame is read flat into rx_buf and copied into the chain, which is
- * held for it.  Treating the backend's refusal as "nothing pending" would
- * leave the frame in a level-triggered tap and the I/O thread spinning on
- * it for as long as the guest posts such chains (issue 13, item 9).
- */
-static int rx_one_flat(struct virtio_net *n)
-{
-	struct iovec iov = { n->rx_buf, VNET_BUF_SIZE };
-	ssize_t len = n->be->ops->recv(n->be, &iov, 1);
-	int r;
-
-	if (len < 0) {
-		vq_unpop(virtio_pci_vq(n->vp, VNET_RXQ));
-		if (len == -EMSGSIZE)
-			n->st.rx_drops[NET_DROP_TOO_BIG]++;
-		else if (len != -EAGAIN)
-			n->st.rx_drops[NET_DROP_BACKEND]++;
-		return len == -EMSGSIZE ? 1 : 0;
-	}
-	n->rx_held = true;
-	r = deliver(n, n->rx_buf, (size_t)len);
-	if (n->rx_held) {	/* nothing went to the guest */
-		n->rx_held = false;
-		vq_unpop(virtio_pci_vq(n->vp, VNET_RXQ));
-	}
-	return r == -EIO ? -EIO : 1;
-}
-
-/*
- * One frame without MRG_RXBUF: recv() straight into the guest's chain,
- * with rx_buf behind it as overflow.  A frame that spills over did not fit
- * (5.1.6.3.1): it is kept only if the fixup makes it fit (a GSO frame the
- * guest did not accept, segmented), else dropped.
- */
-static int rx_one_direct(struct virtio_net *n)
-{
-	struct virtqueue *vq = virtio_pci_vq(n->vp, VNET_RXQ);
-	struct vq_chain *c = &n->rx_chain;
+	struct iovec cap[NET_RECV_MAX_IOV];
 	uint8_t hdr[NET_HDR_LEN];
-	ssize_t len;
-	size_t in;
+	unsigned chains, ncap;
+	size_t bytes;
 	int r;
 
-	r = vq_pop(vq, c);
-	if (r <= 0) {
-		if (r == -EBADMSG)
-			n->st.rx_drops[NET_DROP_BAD_RING]++;
-		return r == -EBADMSG ? 1 : r;
-	}
-	in = c->in_len;
-	if (c->n_in == 0 || in < NET_HDR_LEN) {
-		n->st.rx_drops[NET_DROP_BAD_RING]++;
-		vq_push(vq, c->head, 0);
-		return 1;
-	}
-	if (c->n_in + 1 > NET_RECV_MAX_IOV)
-		return rx_one_flat(n);
-	memcpy(n->rx_iov, &c->iov[c->n_out], c->n_in * sizeof(struct iovec));
-	n->rx_iov[c->n_in].iov_base = n->rx_buf;
-	n->rx_iov[c->n_in].iov_len = VNET_BUF_SIZE - in;
-	len = n->be->ops->recv(n->be, n->rx_iov, (int)c->n_in + 1);
-	if (len < 0) {
-		vq_unpop(vq);
-		if (len == -EMSGSIZE)
-			n->st.rx_drops[NET_DROP_TOO_BIG]++;
-		else if (len != -EAGAIN)
-			n->st.rx_drops[NET_DROP_BACKEND]++;
-		return len == -EMSGSIZE ? 1 : 0;
-	}
-	if ((size_t)len < NET_HDR_LEN + NET_ETH_HLEN) {
-		vq_unpop(vq);
-		n->st.rx_drops[NET_DROP_TRUNCATED]++;
-		return 1;
-	}
-	iov_to_buf(&c->iov[c->n_out], c->n_in, 0, hdr, NET_HDR_LEN);
-	if ((size_t)len > in || needs_fixup(hdr, n->rx_accepts)) {
-		/* Make it flat in rx_buf: the spilled tail moves up first. */
-		if ((size_t)len > in)
-			memmove(n->rx_buf + in, n->rx_buf, (size_t)len - in);
-		iov_to_buf(&c->iov[c->n_out], c->n_in, 0, n->rx_buf,
-			   (size_t)len < in ? (size_t)len : in);
-		if (!needs_fixup(hdr, n->rx_accepts)) {
-			vq_unpop(vq);
-			n->st.rx_drops[NET_DROP_NO_BUFFER]++;
-			return 1;
+	iov_to_buf(win, cnt, 0, hdr, NET_HDR_LEN);	/* read once, here */
+	if (needs_fixup(hdr, n->rx_accepts)) {
+		if (hdr[1] != VIRTIO_NET_HDR_GSO_NONE) {
+			/* Segmenting needs a flat frame: into rx_buf. */
+			iov_to_buf(win, cnt, 0, n->rx_buf, len);
+			return deliver_or_hold(n, len, copies + 1);
 		}
-		/* The fixup may make several frames out of one. */
-		n->rx_held = true;
-		r = deliver(n, n->rx_buf, (size_t)len);
-		if (n->rx_held) {	/* nothing went to the guest */
-			n->rx_held = false;
-			vq_unpop(vq);
+		r = net_offload_complete_csum_iov(hdr, win, (int)cnt, len);
+		if (r < 0) {
+			n->st.rx_drops[vnet_drop_from_errno(r)]++;
+			return 1;	/* the chains stay gathered */
 		}
-		return r == -EIO ? -EIO : 1;
+		hdr[0] &= (uint8_t)~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		n->st.rx_fixups++;
 	}
-	fix_header(n, hdr, 1);
-	iov_from_buf(&c->iov[c->n_out], c->n_in, 0, hdr, NET_HDR_LEN);
-	vnet_capture_iov(n, &c->iov[c->n_out], c->n_in, (size_t)len,
-			 n->rx_buf);
-	vq_push(vq, c->head, (uint32_t)len);
-	n->st.rx_packets++;
-	n->st.rx_bytes += (size_t)len - NET_HDR_LEN;
+	chains = mrg(n) ? vnet_rxbuf_chains_for(&n->rxb, len) : 1;
+	fix_header(n, hdr, (uint16_t)chains);
+	iov_from_buf(win, cnt, 0, hdr, NET_HDR_LEN);
+	if (n->pcap) {
+		ncap = vnet_rxbuf_window(&n->rxb, cap, NET_RECV_MAX_IOV, len,
+					 &bytes);
+		vnet_capture_iov(n, cap, ncap, len, n->rx_buf);
+	}
+	vnet_rxbuf_complete(&n->rxb, rxq(n), len, chains);
+	account(n, len, copies);
 	return 1;
 }
 
-static void set_paused(struct virtio_net *n, bool paused)
+/*
+ * One frame from the backend, recv()'d straight into the gathered chains
+ * with rx_buf behind them.  Returns 1 to go on, 0 when the backend has
+ * nothing (or failed), -EAGAIN (a frame now waits in rx_buf: HOLDING),
+ * -EIO (ring broken).
+ */
+static int rx_one(struct virtio_net *n)
 {
-	if (n->rx_paused == paused || !n->be->ops->rx_pause)
-		return;
-	n->rx_paused = paused;
-	n->be->ops->rx_pause(n->be, paused);
+	struct iovec win[NET_RECV_MAX_IOV];
+	unsigned cnt;
+	size_t bytes, len;
+	ssize_t got;
+
+	cnt = vnet_rxbuf_window(&n->rxb, win, NET_RECV_MAX_IOV - 1,
+				mrg(n) ? rx_window_max(n) : VNET_BUF_SIZE,
+				&bytes);
+	if (bytes < VNET_BUF_SIZE)
+		win[cnt++] = (struct iovec){ n->rx_buf, VNET_BUF_SIZE - bytes };
+	n->be->rx_copies = 0;
+	got = n->be->ops->recv(n->be, win, (int)cnt);
+	if (got < 0) {
+		if (got == -EMSGSIZE)
+			n->st.rx_drops[VNET_DROP_TOO_BIG]++;
+		else if (got != -EAGAIN)
+			n->st.rx_drops[VNET_DROP_BACKEND]++;
+		return got == -EMSGSIZE ? 1 : 0;
+	}
+	len = (size_t)got;
+	if (len < NET_HDR_LEN + NET_ETH_HLEN) {
+		n->st.rx_drops[VNET_DROP_TRUNCATED]++;
+		return 1;
+	}
+	if (len <= bytes)
+		return finish_in_place(n, win, cnt, len, n->be->rx_copies);
+	/* It ran past the window: flat in rx_buf, the tail moved up first. */
+	memmove(n->rx_buf + bytes, n->rx_buf, len - bytes);
+	iov_to_buf(win, cnt - 1, 0, n->rx_buf, bytes);
+	return deliver_or_hold(n, len, n->be->rx_copies + 1);
+}
+
+/*
+ * be->rx_push: a frame the backend has in its own memory, copied into the
+ * gathered chains if the guest has room for it now and nothing waits
+ * ahead of it.  1 when the device took it, 0 when the backend must queue.
+ */
+int vnet_rx_push(struct virtio_net *n, const struct iovec *iov, int iovcnt)
+{
+	struct vnet_rxbuf *rb = &n->rxb;
+	size_t len = 0, done = 0;
+	uint8_t hdr[NET_HDR_LEN];
+	unsigned chains;
+
+	if (n->rx_state != VNET_RX_RUNNING || rxq(n)->broken)
+		return 0;
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	if (len < NET_HDR_LEN + NET_ETH_HLEN || len > VNET_BUF_SIZE ||
+	    iov_to_buf(iov, (unsigned)iovcnt, 0, hdr, NET_HDR_LEN) < NET_HDR_LEN ||
+	    needs_fixup(hdr, n->rx_accepts))
+		return 0;	/* the ordinary path sorts it out */
+	if (gather(n, len) < 0)
+		return 0;
+	chains = mrg(n) ? vnet_rxbuf_chains_for(rb, len)
+			: rb->nseg && rb->cap >= len;
+	if (chains == 0)
+		return 0;
+	for (int i = 0; i < iovcnt; i++) {
+		iov_from_buf(rb->iov, rb->niov, done, iov[i].iov_base,
+			     iov[i].iov_len);
+		done += iov[i].iov_len;
+	}
+	fix_header(n, hdr, (uint16_t)chains);
+	iov_from_buf(rb->iov, rb->niov, 0, hdr, NET_HDR_LEN);
+	if (n->pcap) {
+		struct iovec cap[NET_RECV_MAX_IOV];
+		size_t bytes;
+		unsigned ncap = vnet_rxbuf_window(rb, cap, NET_RECV_MAX_IOV,
+						  len, &bytes);
+
+		vnet_capture_iov(n, cap, ncap, len, n->rx_buf);
+	}
+	vnet_rxbuf_complete(rb, rxq(n), len, chains);
+	account(n, len, 1);
+	n->rx_unsignalled = true;
+	return 1;
 }
 
 void vnet_rx_process(struct virtio_net *n)
 {
-	struct virtqueue *vq = virtio_pci_vq(n->vp, VNET_RXQ);
+	struct virtqueue *vq = rxq(n);
 	unsigned long long before = vq->used_idx;
-	bool mrg = n->features & F(VIRTIO_NET_F_MRG_RXBUF);
+	enum vnet_rx_state next = VNET_RX_RUNNING;
 	int r = 1;
 
 	if (!virtio_pci_driver_ok(n->vp) || !vq->enabled || vq->broken) {
-		n->rx_waiting = true;	/* until the driver kicks the queue */
+		if (n->rx_state == VNET_RX_HOLDING)
+			n->st.rx_drops[VNET_DROP_NO_BUFFER]++;
+		n->rx_held_len = 0;
+		set_state(n, VNET_RX_STOPPED);	/* until the driver kicks */
 		return;
 	}
-	n->rx_waiting = false;
 	/* A bounded batch, so one busy device cannot hold the I/O thread. */
 	for (unsigned budget = 256; budget > 0 && r != -EIO; budget--) {
-		if (n->rx_pending) {
-			r = deliver(n, n->rx_buf, n->rx_pending);
+		if (n->rx_state == VNET_RX_HOLDING) {
+			r = deliver_flat(n, n->rx_held_len, n->rx_held_copies);
 			if (r != -EAGAIN) {
-				n->rx_pending = 0;
+				n->rx_state = VNET_RX_RUNNING;
+				n->rx_held_len = 0;
 				continue;
 			}
-		} else if (vq_pending(vq)) {
-			r = mrg ? rx_one_buffered(n) : rx_one_direct(n);
+		} else {
+			r = gather(n, mrg(n) ? rx_window_max(n) : 1);
+			if (r >= 0)
+				r = n->rxb.nseg ? rx_one(n) : -EAGAIN;
 			if (r == 0)
 				break;	/* the backend is empty */
 			if (r != -EAGAIN)
@@ -379,25 +412,26 @@ void vnet_rx_process(struct virtio_net *n)
 		/* Out of guest buffers: re-arm the kick, then check again. */
 		if (vq_enable_notify(vq))
 			continue;
-		n->rx_waiting = true;
+		next = n->rx_state == VNET_RX_HOLDING ? VNET_RX_HOLDING
+						      : VNET_RX_NO_BUFFERS;
 		break;
 	}
-	if (r == -EIO || vq->broken)
+	if (r == -EIO || vq->broken) {
 		virtio_queue_broken(n->vp, VNET_RXQ);
-	if (vq->used_idx != (uint16_t)before)
+		vnet_rxbuf_clear(&n->rxb);
+		next = VNET_RX_STOPPED;
+	}
+	set_state(n, next);
+	if (vq->used_idx != (uint16_t)before || n->rx_unsignalled) {
+		n->rx_unsignalled = false;
 		virtio_queue_interrupt(n->vp, VNET_RXQ);
+	}
 }
 
-/*
- * The backend has frames (I/O thread).  If the guest has no buffers for
- * them, ask the backend to stop calling (backend.h rx_pause), so a
- * level-triggered tap fd does not spin the I/O thread.
- */
+/* The backend has frames (I/O thread): take what the guest has room for. */
 void vnet_rx_ready(struct virtio_net *n)
 {
 	vnet_rx_process(n);
-	if (n->rx_waiting)
-		set_paused(n, true);
 }
 
 /*
@@ -407,7 +441,5 @@ void vnet_rx_ready(struct virtio_net *n)
  */
 void vnet_rx_resume(struct virtio_net *n)
 {
-	n->rx_waiting = false;
-	set_paused(n, false);
 	vnet_rx_process(n);
 }

@@ -19,9 +19,9 @@
 
 /*
  * 5.1.6.2.1: the driver must not ask for an offload it did not negotiate.
- * Returns the drop reason, or NET_DROP_NONE.
+ * Returns the drop reason, or VNET_DROP_NONE.
  */
-static enum net_drop_reason check_hdr(const struct virtio_net *n,
+static enum vnet_drop_reason check_hdr(const struct virtio_net *n,
 				      const struct virtio_net_hdr_v1 *h)
 {
 	uint8_t gso = h->gso_type & (uint8_t)~VIRTIO_NET_HDR_GSO_ECN;
@@ -29,11 +29,11 @@ static enum net_drop_reason check_hdr(const struct virtio_net *n,
 
 	if ((h->flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) &&
 	    !(n->features & F(VIRTIO_NET_F_CSUM)))
-		return NET_DROP_BAD_CSUM_OFFSET;
+		return VNET_DROP_BAD_CSUM_OFFSET;
 	switch (gso) {
 	case VIRTIO_NET_HDR_GSO_NONE:
-		return (h->gso_type & VIRTIO_NET_HDR_GSO_ECN) ? NET_DROP_BAD_GSO
-							     : NET_DROP_NONE;
+		return (h->gso_type & VIRTIO_NET_HDR_GSO_ECN) ? VNET_DROP_BAD_GSO
+							     : VNET_DROP_NONE;
 	case VIRTIO_NET_HDR_GSO_TCPV4:
 		need = VIRTIO_NET_F_HOST_TSO4;
 		break;
@@ -44,13 +44,13 @@ static enum net_drop_reason check_hdr(const struct virtio_net *n,
 		need = VIRTIO_NET_F_HOST_UFO;
 		break;
 	default:
-		return NET_DROP_BAD_GSO;
+		return VNET_DROP_BAD_GSO;
 	}
 	if (!(n->features & F(need)) ||
 	    ((h->gso_type & VIRTIO_NET_HDR_GSO_ECN) &&
 	     !(n->features & F(VIRTIO_NET_F_HOST_ECN))))
-		return NET_DROP_BAD_GSO;
-	return NET_DROP_NONE;
+		return VNET_DROP_BAD_GSO;
+	return VNET_DROP_NONE;
 }
 
 /* net_offload_fixup() output: one finished frame for the backend. */
@@ -62,24 +62,24 @@ static int tx_emit(void *opaque, uint8_t *frame, size_t len)
 	return n->be->ops->send(n->be, &iov, 1);
 }
 
-static enum net_drop_reason tx_one(struct virtio_net *n,
+static enum vnet_drop_reason tx_one(struct virtio_net *n,
 				   const struct vq_chain *c)
 {
 	struct virtio_net_hdr_v1 h;
 	size_t len = c->out_len;
-	enum net_drop_reason why;
+	enum vnet_drop_reason why;
 	unsigned cnt;
 	int r;
 
 	if (len < NET_HDR_LEN)
-		return NET_DROP_SHORT_HDR;
+		return VNET_DROP_SHORT_HDR;
 	if (len < NET_HDR_LEN + NET_ETH_HLEN)
-		return NET_DROP_TRUNCATED;
+		return VNET_DROP_TRUNCATED;
 	if (len > VNET_BUF_SIZE)
-		return NET_DROP_TOO_BIG;
+		return VNET_DROP_TOO_BIG;
 	iov_to_buf(c->iov, c->n_out, 0, &h, NET_HDR_LEN);
 	why = check_hdr(n, &h);
-	if (why != NET_DROP_NONE)
+	if (why != VNET_DROP_NONE)
 		return why;
 	if (net_offload_needs_fixup((const uint8_t *)&h, n->be->tx_caps)) {
 		memcpy(n->tx_buf, &h, NET_HDR_LEN);
@@ -88,10 +88,8 @@ static enum net_drop_reason tx_one(struct virtio_net *n,
 		vnet_capture_flat(n, n->tx_buf, len);
 		r = net_offload_fixup(n->tx_buf, len, n->be->tx_caps, tx_emit,
 				      n);
-		if (r < 0)	/* a drop reason, or the backend's -errno */
-			return -r > 0 && -r < NET_DROP_REASONS
-				       ? (enum net_drop_reason)-r
-				       : NET_DROP_BACKEND;
+		if (r < 0)	/* malformed, or the backend refused (-ECANCELED) */
+			return vnet_drop_from_errno(r);
 		n->st.tx_fixups++;
 	} else {
 		/* Our checked header, then the guest's bytes after it. */
@@ -101,21 +99,21 @@ static enum net_drop_reason tx_one(struct virtio_net *n,
 				    NET_HDR_LEN, len - NET_HDR_LEN);
 		vnet_capture_iov(n, n->tx_iov, cnt, len, n->tx_buf);
 		if (n->be->ops->send(n->be, n->tx_iov, (int)cnt) < 0)
-			return NET_DROP_BACKEND;
+			return VNET_DROP_BACKEND;
 	}
 	n->st.tx_packets++;
 	n->st.tx_bytes += len - NET_HDR_LEN;
-	return NET_DROP_NONE;
+	return VNET_DROP_NONE;
 }
 
 /* One transmit chain: sent, or dropped and counted by reason. */
 uint32_t vnet_tx_chain(struct virtio_net *n, const struct vq_chain *c)
 {
-	enum net_drop_reason why = tx_one(n, c);
+	enum vnet_drop_reason why = tx_one(n, c);
 
-	if (why != NET_DROP_NONE) {
+	if (why != VNET_DROP_NONE) {
 		n->st.tx_drops[why]++;
-		warn_guest("virtio-net: tx frame dropped: %s", net_drop_name[why]);
+		warn_guest("virtio-net: tx frame dropped: %s", vnet_drop_name[why]);
 	}
 	return 0;	/* 5.1.6.2.2: TX buffers go back with length 0. */
 }

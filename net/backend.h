@@ -35,8 +35,12 @@
 
 #define NET_HDR_LEN 12		/* sizeof(struct virtio_net_hdr_v1) */
 /*
- * The most iovecs recv() takes in one call (tap keeps one more for itself
- * to catch frames that do not fit, and readv() takes at most IOV_MAX).
+ * The most iovecs recv() takes in one call, for every backend: readv()
+ * takes at most IOV_MAX, and tap adds one of its own behind the caller's
+ * to catch frames that do not fit.  Both sides keep it: the device never
+ * passes more (its window of guest buffers is NET_RECV_MAX_IOV - 1 pieces
+ * and one overflow buffer of its own, devices/virtio_net_rx.c), and every
+ * backend refuses more with -EINVAL, leaving the frame pending.
  */
 #define NET_RECV_MAX_IOV 64
 #define NET_MAX_FRAME (NET_HDR_LEN + 65536 + NET_ETH_HLEN + 4)
@@ -55,9 +59,10 @@ struct net_backend_ops {
 	 * its length, -EAGAIN when none is pending, -EMSGSIZE (frame dropped)
 	 * when it did not fit, or another -errno.  iovcnt is at most
 	 * NET_RECV_MAX_IOV: more is refused with -EINVAL and the frame stays
-	 * pending, so the caller must never pass more (a guest's chain can
-	 * have up to 32768 pieces; the device reads into one flat buffer
-	 * then).  -EINVAL is not "nothing pending".
+	 * pending, so the caller must never pass more.  -EINVAL is not
+	 * "nothing pending".  iov is usually the guest's own buffers: the
+	 * bytes written there are the frame the guest will get.  Sets
+	 * be->rx_copies.
 	 */
 	ssize_t (*recv)(struct net_backend *be, const struct iovec *iov, int iovcnt);
 	/* Tells the backend what the guest accepts on receive (NET_OFF_*). */
@@ -89,6 +94,27 @@ struct net_backend {
 	 */
 	void (*rx_ready)(void *opaque);
 	void *rx_opaque;
+	/*
+	 * Set by the device, optional (NULL: not offered): takes one frame
+	 * (header + Ethernet frame) into the guest's buffers now, for a
+	 * backend that builds frames in its own memory (slirp) and would
+	 * otherwise queue them, so the frame is copied once instead of twice.
+	 * Returns 1 when the device took the frame (delivered, or dropped and
+	 * counted), 0 when it cannot now (no buffers, or a frame of its own
+	 * waiting): the backend queues it then, and calls rx_ready() as for
+	 * any queued frame.  Call it only while nothing of yours is queued,
+	 * so frames stay in order, and from the I/O thread (inside send() too:
+	 * the device's lock is recursive).  After a 1, call rx_ready() once
+	 * the batch is done: the device raises the guest's interrupt there.
+	 */
+	int (*rx_push)(void *opaque, const struct iovec *iov, int iovcnt);
+	/*
+	 * Set by recv(): how many times the backend copied the frame's bytes
+	 * itself (0: tap, whose readv() copies in the kernel; 1: stream, out
+	 * of its receive buffer; 2: slirp, into its queue and out of it).
+	 * The device adds its own copies (the -v stats: copies per frame).
+	 */
+	unsigned rx_copies;
 };
 
 #endif

@@ -18,24 +18,14 @@
  */
 #include "net/offload.h"
 
+#include <errno.h>
 #include <linux/virtio_net.h>
 #include <netinet/in.h>
 #include <string.h>
 
+#include "common/iov.h"
 #include "net/csum.h"
 #include "net/packet.h"
-
-const char *const net_drop_name[NET_DROP_REASONS] = {
-	[NET_DROP_NONE] = "none",
-	[NET_DROP_SHORT_HDR] = "short_hdr",
-	[NET_DROP_TRUNCATED] = "truncated",
-	[NET_DROP_BAD_CSUM_OFFSET] = "bad_csum_offset",
-	[NET_DROP_BAD_GSO] = "bad_gso",
-	[NET_DROP_TOO_BIG] = "too_big",
-	[NET_DROP_BACKEND] = "backend",
-	[NET_DROP_NO_BUFFER] = "no_buffer",
-	[NET_DROP_BAD_RING] = "bad_ring",
-};
 
 /* Offsets of the virtio_net_hdr_v1 fields (little-endian, VERSION_1). */
 enum {
@@ -138,15 +128,40 @@ static void complete_csum(uint8_t *eth, size_t eth_len, size_t start,
 int net_offload_complete_csum(uint8_t *frame, size_t len)
 {
 	if (len < NET_HDR_LEN)
-		return -NET_DROP_SHORT_HDR;
+		return -EINVAL;
 	if (!(frame[HDR_FLAGS] & VIRTIO_NET_HDR_F_NEEDS_CSUM))
 		return 0;
 	if (!csum_offsets_ok(frame, len - NET_HDR_LEN))
-		return -NET_DROP_BAD_CSUM_OFFSET;
+		return -ERANGE;
 	complete_csum(frame + NET_HDR_LEN, len - NET_HDR_LEN,
 		      get_le16(frame + HDR_CSUM_START),
 		      get_le16(frame + HDR_CSUM_OFFSET));
 	frame[HDR_FLAGS] &= (uint8_t)~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	return 1;
+}
+
+int net_offload_complete_csum_iov(const uint8_t *hdr, const struct iovec *iov,
+				  int iovcnt, size_t len)
+{
+	size_t start, offset, eth_len;
+	uint8_t field[2], flags;
+	uint16_t c;
+
+	if (len < NET_HDR_LEN || iovcnt < 0)
+		return -EINVAL;
+	if (!(hdr[HDR_FLAGS] & VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		return 0;
+	eth_len = len - NET_HDR_LEN;
+	if (!csum_offsets_ok(hdr, eth_len))
+		return -ERANGE;
+	start = get_le16(hdr + HDR_CSUM_START);
+	offset = get_le16(hdr + HDR_CSUM_OFFSET);
+	/* The field holds the pseudo-header sum, as in complete_csum(). */
+	c = csum_fold(csum_iov(iov, iovcnt, NET_HDR_LEN + start, eth_len - start, 0));
+	net_put_be16(field, c ? c : 0xffff);
+	iov_from_buf(iov, (unsigned)iovcnt, NET_HDR_LEN + start + offset, field, 2);
+	flags = hdr[HDR_FLAGS] & (uint8_t)~VIRTIO_NET_HDR_F_NEEDS_CSUM;
+	iov_from_buf(iov, (unsigned)iovcnt, HDR_FLAGS, &flags, 1);
 	return 1;
 }
 
@@ -163,7 +178,7 @@ struct gso_plan {
 /*
  * Checks a GSO frame: the headers must be what gso_type says (5.1.6.2:
  * TCPV4 is TCP over IPv4, and so on), complete, and the IP length must
- * match the frame.  Returns 0 or -(enum net_drop_reason).
+ * match the frame.  Returns 0 or -EBADMSG/-EPROTO/-EMSGSIZE.
  */
 static int plan_gso(const uint8_t *eth, size_t eth_len, unsigned gso_type,
 		    unsigned gso_size, struct gso_plan *g)
@@ -172,60 +187,60 @@ static int plan_gso(const uint8_t *eth, size_t eth_len, unsigned gso_type,
 	enum net_parse_status st = net_parse_frame(eth, eth_len, f);
 
 	if (st == NET_PARSE_TRUNCATED)
-		return -NET_DROP_TRUNCATED;
+		return -EBADMSG;
 	if (st != NET_PARSE_OK)
-		return -NET_DROP_BAD_GSO;
+		return -EPROTO;
 	g->type = gso_type & ~VIRTIO_NET_HDR_GSO_ECN;
 	switch (g->type) {
 	case VIRTIO_NET_HDR_GSO_TCPV4:
 		if (f->ip_version != 4 || f->l4_proto != IPPROTO_TCP)
-			return -NET_DROP_BAD_GSO;
+			return -EPROTO;
 		break;
 	case VIRTIO_NET_HDR_GSO_TCPV6:
 		if (f->ip_version != 6 || f->l4_proto != IPPROTO_TCP)
-			return -NET_DROP_BAD_GSO;
+			return -EPROTO;
 		break;
 	case VIRTIO_NET_HDR_GSO_UDP_L4:
 		if (!f->ip_version || f->l4_proto != IPPROTO_UDP)
-			return -NET_DROP_BAD_GSO;
+			return -EPROTO;
 		break;
 	case VIRTIO_NET_HDR_GSO_UDP:
 		/* UFO over IPv6 needs a fragment id we have no source for. */
 		if (f->ip_version != 4 || f->l4_proto != IPPROTO_UDP)
-			return -NET_DROP_BAD_GSO;
+			return -EPROTO;
 		break;
 	default:
-		return -NET_DROP_BAD_GSO;
+		return -EPROTO;
 	}
 	/* A fragment cannot be segmented again; an L4 header is needed. */
 	if (f->fragment || !f->l4_off)
-		return -NET_DROP_BAD_GSO;
+		return -EPROTO;
 	/* The IP length must cover exactly the rest of the frame. */
 	if (f->l3_end != eth_len)
-		return -NET_DROP_BAD_GSO;
+		return -EPROTO;
 	if (gso_size == 0)
-		return -NET_DROP_BAD_GSO;
+		return -EPROTO;
 
 	if (g->type == VIRTIO_NET_HDR_GSO_UDP) {
 		/* IP fragments carry multiples of 8 bytes (RFC 791). */
 		g->hdrs = f->l4_off;
 		g->mss = gso_size & ~7u;
 		if (g->mss == 0)
-			return -NET_DROP_BAD_GSO;
+			return -EPROTO;
 	} else {
 		g->hdrs = f->l4_off + f->l4_hdr_len;
 		g->mss = gso_size;
 	}
 	g->payload = eth_len - g->hdrs;
 	if (g->hdrs > NET_OFFLOAD_MAX_HDRS)
-		return -NET_DROP_TOO_BIG;
+		return -EMSGSIZE;
 	g->segs = g->payload ? (g->payload + g->mss - 1) / g->mss : 1;
 	if (g->segs > NET_OFFLOAD_MAX_SEGS)
-		return -NET_DROP_TOO_BIG;
+		return -EMSGSIZE;
 	/* Every segment's IP length must fit its 16-bit field. */
 	size_t first = g->payload < g->mss ? g->payload : g->mss;
 	if (g->hdrs - f->l3_off + first > 0xffff)
-		return -NET_DROP_TOO_BIG;
+		return -EMSGSIZE;
 	return 0;
 }
 
@@ -344,7 +359,7 @@ static int segment(uint8_t *frame, const struct gso_plan *g, unsigned accepts,
 				     partial);
 		}
 		if (emit(opaque, vhdr, NET_HDR_LEN + g->hdrs + seg_len) < 0)
-			return -NET_DROP_BACKEND;
+			return -ECANCELED;
 	}
 	return (int)g->segs;
 }
@@ -353,9 +368,9 @@ int net_offload_fixup(uint8_t *frame, size_t len, unsigned accepts,
 		      net_emit_fn emit, void *opaque)
 {
 	if (len < NET_HDR_LEN)
-		return -NET_DROP_SHORT_HDR;
+		return -EINVAL;
 	if (len > NET_MAX_FRAME)
-		return -NET_DROP_TOO_BIG;
+		return -EMSGSIZE;
 
 	/* Read the header once; the frame may be guest-visible memory. */
 	uint8_t hdr[NET_HDR_LEN];
@@ -366,15 +381,15 @@ int net_offload_fixup(uint8_t *frame, size_t len, unsigned accepts,
 	size_t eth_len = len - NET_HDR_LEN;
 
 	if ((flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) && !csum_offsets_ok(hdr, eth_len))
-		return -NET_DROP_BAD_CSUM_OFFSET;
+		return -ERANGE;
 	if (!net_offload_needs_fixup(hdr, accepts))
-		return emit(opaque, frame, len) < 0 ? -NET_DROP_BACKEND : 1;
+		return emit(opaque, frame, len) < 0 ? -ECANCELED : 1;
 
 	if (gso_type == VIRTIO_NET_HDR_GSO_NONE) {
 		complete_csum(eth, eth_len, get_le16(hdr + HDR_CSUM_START),
 			      get_le16(hdr + HDR_CSUM_OFFSET));
 		clear_hdr(frame);
-		return emit(opaque, frame, len) < 0 ? -NET_DROP_BACKEND : 1;
+		return emit(opaque, frame, len) < 0 ? -ECANCELED : 1;
 	}
 
 	struct gso_plan g;

@@ -18,7 +18,7 @@
  *  - Otherwise the frame passes unchanged.
  *
  * This is the one place minivmm decides checksum and segmentation offload;
- * devices/virtio_net.c calls it in both directions.
+ * devices/virtio_net_tx.c and virtio_net_rx.c call it.
  */
 #ifndef MINIVMM_NET_OFFLOAD_H
 #define MINIVMM_NET_OFFLOAD_H
@@ -41,22 +41,17 @@
 #define NET_OFFLOAD_MAX_HDRS 256
 #define NET_OFFLOAD_MAX_SEGS 2048
 
-/* Why a frame was dropped; devices keep one counter per reason. */
-enum net_drop_reason {
-	NET_DROP_NONE = 0,
-	NET_DROP_SHORT_HDR,		/* shorter than the virtio-net header */
-	NET_DROP_TRUNCATED,		/* headers claim more than the frame has */
-	NET_DROP_BAD_CSUM_OFFSET,	/* csum_start/offset outside the frame */
-	NET_DROP_BAD_GSO,		/* gso_size 0, unknown gso_type, not TCP/UDP */
-	NET_DROP_TOO_BIG,		/* over the largest frame or segment count */
-	NET_DROP_BACKEND,		/* the backend refused it */
-	NET_DROP_NO_BUFFER,		/* the guest posted no (large enough) buffer */
-	NET_DROP_BAD_RING,		/* a descriptor chain that broke the rules */
-	NET_DROP_REASONS
-};
-
-extern const char *const net_drop_name[NET_DROP_REASONS];
-
+/*
+ * Why a frame cannot be finished, as the -errno the functions below
+ * return (a device maps them to its own drop reasons):
+ *   -EINVAL    shorter than the virtio-net header
+ *   -EBADMSG   the headers claim more than the frame has
+ *   -ERANGE    csum_start/csum_offset outside the frame
+ *   -EPROTO    a GSO frame that cannot be segmented: gso_size 0, unknown
+ *              gso_type, not the TCP/UDP its type says, a fragment
+ *   -EMSGSIZE  over NET_MAX_FRAME, or too many segments or header bytes
+ *   -ECANCELED emit failed (earlier frames went out, no more will)
+ */
 /*
  * Receives each output frame (header + Ethernet frame, flat). 0 or -errno.
  * The frame is only valid during the call: segments are built in place in
@@ -67,8 +62,9 @@ typedef int (*net_emit_fn)(void *opaque, uint8_t *frame, size_t len);
 /*
  * frame/len: header + Ethernet frame in one writable buffer (it may be
  * changed in place).  accepts: NET_OFF_* of the receiver.  Calls emit once
- * per output frame.  Returns the number of frames emitted, or
- * -(enum net_drop_reason) when the input was malformed (nothing emitted).
+ * per output frame.  Returns the number of frames emitted, -ECANCELED when
+ * emit failed, or another -errno from the list above when the input was
+ * malformed (nothing emitted).
  */
 int net_offload_fixup(uint8_t *frame, size_t len, unsigned accepts,
 		      net_emit_fn emit, void *opaque);
@@ -80,7 +76,7 @@ int net_offload_needs_fixup(const uint8_t *hdr, unsigned accepts);
  * Details of net_offload_fixup() (net/offload.c):
  *  - Any frame with NEEDS_CSUM must have csum_start inside the Ethernet
  *    frame and csum_start + csum_offset + 2 <= its length, or it is
- *    dropped (NET_DROP_BAD_CSUM_OFFSET), even when it would pass.
+ *    dropped (-ERANGE), even when it would pass.
  *  - A frame that needs nothing passes byte for byte unchanged.  Every
  *    frame it builds has gso_type NONE, hdr_len and num_buffers 0, and
  *    flags 0 or NEEDS_CSUM (segments for a receiver with NET_OFF_CSUM);
@@ -88,18 +84,28 @@ int net_offload_needs_fixup(const uint8_t *hdr, unsigned accepts);
  *  - GSO types: TCPV4, TCPV6 (ECN: CWR kept on the first segment only),
  *    UDP_L4 (USO: always segmented, there is no NET_OFF bit for it) and
  *    UDP (UFO, IPv4 only: IP fragments of gso_size rounded down to 8;
- *    UFO over IPv6 is dropped as NET_DROP_BAD_GSO).  The real header
+ *    UFO over IPv6 is dropped as -EPROTO).  The real header
  *    length comes from parsing; hdr_len is ignored.  gso_size larger
  *    than the payload gives one segment.
  *  - If emit fails, no more frames are emitted and the result is
- *    -NET_DROP_BACKEND (earlier segments have gone out).
+ *    -ECANCELED (earlier segments have gone out).
  */
 
 /*
  * Completes a NEEDS_CSUM frame (header + Ethernet frame) in place and
  * clears the flag.  Returns 1 if it did, 0 if there was nothing to do, or
- * -(enum net_drop_reason).  For copies such as a packet capture.
+ * -EINVAL/-ERANGE.  For copies such as a packet capture.
  */
 int net_offload_complete_csum(uint8_t *frame, size_t len);
+
+/*
+ * The same for a frame of len bytes lying in an iovec array (a guest's
+ * receive buffers), given its header as the caller read it (hdr, the
+ * only copy looked at): stores the checksum at csum_start + csum_offset
+ * and clears NEEDS_CSUM in the array's header.  No byte moves but those
+ * three.  1, 0 or -EINVAL/-ERANGE as above.
+ */
+int net_offload_complete_csum_iov(const uint8_t *hdr, const struct iovec *iov,
+				  int iovcnt, size_t len);
 
 #endif

@@ -8,8 +8,10 @@
  *  - slirp's timers (timer_new_opaque/timer_mod/timer_free): a short list
  *    of deadlines on CLOCK_MONOTONIC that lower the poll timeout and fire
  *    through slirp_handle_timer() from the same hook;
- *  - frames: send() strips the virtio header and calls slirp_input(); frames
- *    slirp emits wait in a bounded queue until the device recv()s them.
+ *  - frames: send() strips the virtio header and calls slirp_input(); a
+ *    frame slirp emits goes straight into the guest's buffers when the
+ *    device takes it (rx_push) and nothing is queued ahead of it, else it
+ *    waits in a bounded queue until the device recv()s it.
  */
 #include "net/slirp.h"
 
@@ -72,34 +74,56 @@ static int64_t now_ns(void)
 /* ---- callbacks from libslirp ---- */
 
 /*
- * A frame for the guest: queued behind an all-zero header (its checksums
- * are complete), dropped and counted when the queue is full -- slirp's TCP
- * retransmits, like over a congested wire.
+ * The header in front of every frame slirp emits.  libslirp computed every
+ * checksum of the frames it builds, so they count as verified (5.1.6.4);
+ * the device passes DATA_VALID on only to a guest that negotiated
+ * GUEST_CSUM and clears it for any other.
+ */
+static void rx_header(uint8_t *hdr)
+{
+	struct virtio_net_hdr_v1 h;
+
+	memset(&h, 0, sizeof(h));
+	h.flags = VIRTIO_NET_HDR_F_DATA_VALID;
+	h.num_buffers = 1;	/* x86-64: little-endian, as VERSION_1 wants */
+	memcpy(hdr, &h, NET_HDR_LEN);
+}
+
+/*
+ * A frame for the guest: straight into the guest's buffers when nothing
+ * is queued ahead of it and the device takes it (rx_push: the one copy),
+ * else queued behind its header (one copy now, one at recv()); dropped and
+ * counted when the queue is full -- slirp's TCP retransmits, like over a
+ * congested wire.
  */
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
 {
 	struct slirp_be *s = opaque;
 	struct rx_slot *slot;
-	struct virtio_net_hdr_v1 *h;
 
 	if (len > SLOT_SIZE - NET_HDR_LEN) {
 		s->stats.rx_too_big++;
 		return (ssize_t)len;
+	}
+	if (s->count == 0 && s->be.rx_push) {
+		uint8_t hdr[NET_HDR_LEN];
+		struct iovec iov[2] = { { hdr, NET_HDR_LEN },
+					{ (void *)(uintptr_t)buf, len } };
+
+		rx_header(hdr);
+		if (s->be.rx_push(s->be.rx_opaque, iov, 2) == 1) {
+			s->stats.rx_frames++;
+			s->stats.rx_pushed++;
+			s->notify_pending = true;	/* rx_ready(): the interrupt */
+			return (ssize_t)len;
+		}
 	}
 	if (s->count == SLIRP_RX_QUEUE) {
 		s->stats.rx_queue_full++;
 		return (ssize_t)len;
 	}
 	slot = &s->queue[(s->head + s->count) % SLIRP_RX_QUEUE];
-	h = (struct virtio_net_hdr_v1 *)slot->data;
-	memset(h, 0, NET_HDR_LEN);
-	/*
-	 * libslirp computed every checksum of the frames it builds, so they
-	 * count as verified (5.1.6.4); the device passes the flag on only to
-	 * a guest that negotiated GUEST_CSUM and clears it for any other.
-	 */
-	h->flags = VIRTIO_NET_HDR_F_DATA_VALID;
-	h->num_buffers = 1;	/* x86-64: little-endian, as VERSION_1 wants */
+	rx_header(slot->data);
 	memcpy(slot->data + NET_HDR_LEN, buf, len);
 	slot->len = NET_HDR_LEN + len;
 	s->count++;
@@ -270,7 +294,7 @@ static void hook_dispatch(void *opaque, struct evloop *loop)
 	(void)loop;
 	s->lib->slirp_pollfds_poll(s->slirp, 0, get_revents, s);
 	run_timers(s);
-	if (s->notify_pending && s->count) {
+	if (s->notify_pending) {	/* frames queued or pushed */
 		s->notify_pending = false;
 		if (s->be.rx_ready)
 			s->be.rx_ready(s->be.rx_opaque);
@@ -321,8 +345,10 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 {
 	struct slirp_be *s = to_sb(be);
 	struct rx_slot *slot;
-	size_t cap;
+	size_t cap = 0;
 
+	if (iovcnt < 0 || iovcnt > NET_RECV_MAX_IOV)
+		return -EINVAL;		/* backend.h: the frame stays queued */
 	if (!s->count)
 		return -EAGAIN;
 	slot = &s->queue[s->head];
@@ -334,6 +360,7 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 		return -EMSGSIZE;
 	}
 	iov_from_buf(iov, (unsigned)iovcnt, 0, slot->data, slot->len);
+	be->rx_copies = 2;	/* into the queue, and out of it */
 	s->stats.rx_frames++;
 	return (ssize_t)slot->len;
 }

@@ -65,6 +65,7 @@ struct slirp_stats {
 	uint64_t tx_offload_bug;	/* dropped: NEEDS_CSUM or GSO reached send() */
 	uint64_t tx_malformed;		/* dropped: shorter than header + Ethernet */
 	uint64_t rx_frames;		/* handed to the device */
+	uint64_t rx_pushed;		/* of which straight into its buffers */
 	uint64_t rx_queue_full;		/* dropped: queue full */
 	uint64_t rx_too_big;		/* dropped: over the slot size or buffers */
 	uint64_t guest_errors;		/* slirp's guest_error reports */

@@ -174,7 +174,11 @@ static bool rx_frame_pending(struct stream_be *s)
  * recv: the next whole frame behind a virtio-net header of our own (no
  * offload; DATA_VALID if opts say so; num_buffers 1).  Reads the socket
  * itself when no whole frame is buffered, so the device's loop after
- * rx_ready() drains the socket without a poll() per frame.
+ * rx_ready() drains the socket without a poll() per frame.  The frame is
+ * copied once, from the receive buffer into iov (the guest's buffers):
+ * reading the socket straight into them would cost a read() for the
+ * length word and one for the frame, for every frame, instead of one
+ * read() for many.
  */
 static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovcnt)
 {
@@ -184,6 +188,8 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 	uint32_t len;
 	int r;
 
+	if (iovcnt < 0 || iovcnt > NET_RECV_MAX_IOV)
+		return -EINVAL;		/* backend.h: the frame stays pending */
 	r = next_frame(s, &off, &len);
 	if (r == 0 && fill_rx(s) > 0)
 		r = next_frame(s, &off, &len);
@@ -200,6 +206,7 @@ static ssize_t sb_recv(struct net_backend *be, const struct iovec *iov, int iovc
 	h.num_buffers = 1;	/* x86-64: little-endian, as VERSION_1 wants */
 	iov_from_buf(iov, (unsigned)iovcnt, 0, &h, NET_HDR_LEN);
 	iov_from_buf(iov, (unsigned)iovcnt, NET_HDR_LEN, s->rx.data + off, len);
+	be->rx_copies = 1;	/* out of the receive buffer (read() is the kernel's) */
 	s->stats.rx_frames++;
 	return (ssize_t)(NET_HDR_LEN + len);
 }

@@ -126,6 +126,7 @@ static ssize_t tap_recv(struct net_backend *be, const struct iovec *iov, int iov
 	if (n < NET_HDR_LEN)
 		return -EIO;	/* tun never does this */
 	set_num_buffers_one(iov, iovcnt);
+	be->rx_copies = 0;	/* readv(): the kernel's copy, none of ours */
 	t->stats.rx_frames++;
 	return n;
 }

@@ -106,10 +106,14 @@ static inline void *fz_ptr(struct fz_net *e, uint64_t gpa)
 }
 
 /*
- * A data buffer of len bytes; wraps around when the area is used up.  The
- * device completes chains in order, so as long as what is in flight stays
- * below the area's size (64 chains of at most 2 KiB + a table), a wrapped
- * allocation only reuses buffers the device has given back.
+ * A data buffer of len bytes; wraps around when the area is used up.
+ * Callers that post chains reserve their bytes first (fz_reserve), which
+ * wraps only when no chain is in flight: a wrapped allocation must never
+ * reuse a buffer or indirect table the device has not given back (64 RX
+ * chains of 2 KiB and a 127-entry table each are more than the area, and
+ * the device would then walk tables overwritten by later chains and write
+ * where the harness does not look: the "len0-entries-then-bad-header"
+ * finding of 2026-12-02).
  */
 static inline uint64_t fz_alloc(struct fz_net *e, uint32_t len)
 {
@@ -122,6 +126,33 @@ static inline uint64_t fz_alloc(struct fz_net *e, uint32_t len)
 	uint64_t a = e->data_next;
 	e->data_next = (a + len + 7) & ~7ull;
 	return a;
+}
+
+/* True when no queue has a chain in flight (every descriptor free). */
+static inline bool fz_idle(const struct fz_net *e)
+{
+	for (unsigned q = 0; q < 3; q++)
+		if (e->vq[q].nfree != e->vq[q].size)
+			return false;
+	return true;
+}
+
+/*
+ * Makes room for `need` bytes of buffers (each rounded up to 8, tables
+ * with their alignment slack) without touching anything in flight: false
+ * when there is none, and the caller posts nothing (a driver waits for
+ * used entries first).
+ */
+static inline bool fz_reserve(struct fz_net *e, uint64_t need)
+{
+	uint64_t end = FZ_RAM_BASE + FZ_RAM_SIZE;
+
+	if (e->data_next + need <= end)
+		return true;
+	if (!fz_idle(e) || FZ_DATA + need > end)
+		return false;
+	e->data_next = FZ_DATA;
+	return true;
 }
 
 /* ---- driver accesses --------------------------------------------------- */
@@ -407,6 +438,16 @@ static inline void fz_net_destroy(struct fz_net *e)
 	pthread_mutex_destroy(&e->bus.lock);
 }
 
+/* The bytes fz_alloc() takes for a chain's buffers (and table). */
+static inline uint64_t fz_need(const uint32_t *l, unsigned n, bool indirect)
+{
+	uint64_t need = indirect ? 16ull * n + 15 + 8 : 0;
+
+	for (unsigned i = 0; i < n; i++)
+		need += (l[i] + 7ull) & ~7ull;
+	return need;
+}
+
 /*
  * Posts one chain whose buffers come from the input: n (1..8) pieces of
  * fuzz-chosen lengths; the first `n_out` readable, filled with input bytes.
@@ -453,6 +494,8 @@ static inline uint16_t fz_post(struct fz_net *e, unsigned q, struct fin *in,
 			l[n++] = (uint32_t)(len - off);
 		break;
 	}
+	if (!fz_reserve(e, fz_need(l, n, indirect)))
+		return 0xffff;
 	off = 0;
 	for (unsigned i = 0; i < n; i++) {
 		gpa[i] = fz_alloc(e, l[i]);
@@ -481,9 +524,6 @@ static inline uint16_t fz_post_many(struct fz_net *e, unsigned q, size_t len,
 	 * the buffers of chains still posted; the checks in the fuzz
 	 * targets trust what was posted, so a chain this big waits instead.
 	 */
-	if (e->data_next + len + 24ull * n + NET_HDR_LEN + 64 >
-	    FZ_RAM_BASE + FZ_RAM_SIZE)
-		return 0xffff;
 	for (unsigned i = 0; i < n; i++) {
 		l[i] = (uint32_t)(len / n + (i < len % n));
 		if (l[i] == 0)
@@ -495,8 +535,11 @@ static inline uint16_t fz_post_many(struct fz_net *e, unsigned q, size_t len,
 		 */
 		if (i == 0 && l[0] < NET_HDR_LEN)
 			l[0] = NET_HDR_LEN;
-		gpa[i] = fz_alloc(e, l[i]);
 	}
+	if (!fz_reserve(e, fz_need(l, n, indirect)))
+		return 0xffff;
+	for (unsigned i = 0; i < n; i++)
+		gpa[i] = fz_alloc(e, l[i]);
 	return fz_vq_add(e, q, gpa, l, n, 0, indirect);
 }
 

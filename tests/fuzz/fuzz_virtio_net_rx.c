@@ -5,7 +5,9 @@
  * feature set: with or without GUEST_CSUM/TSO, MRG_RXBUF, EVENT_IDX,
  * indirect descriptors; also the control queue.
  *
- * Input: caps, device options, queue size, 8 bytes of requested features,
+ * Input: caps (bits 0-1 as fz_net_create(); bit 2: frames are offered
+ * with rx_push before they are queued, as slirp does), device options,
+ * queue size, 8 bytes of requested features,
  * then operations until the input ends:
  *   op % 5 == 0  post RX buffers: count byte, u16 size (1..2048), shape
  *                byte (bit 4: chains of 64..127 pieces, more than a
@@ -17,9 +19,12 @@
  *
  * Checked besides sanitizers (DESIGN.md "Network to guest"): a guest
  * without GUEST_CSUM never sees NEEDS_CSUM, a guest never sees a GSO type
- * it did not negotiate, and no used length exceeds the buffer posted.
+ * it did not negotiate, no used length exceeds the buffer posted, an
+ * empty used entry (a bad chain given back) is never part of a frame, and
+ * only a guest with MRG_RXBUF has a frame held for it in the device.
  */
 #include "fuzz_guest.h"
+#include "devices/virtio_net_int.h"
 
 #define MAX_OPS 64
 #define B(x) (1ull << (x))
@@ -63,12 +68,24 @@ static void reap_rx(struct fz_net *e)
 	bool mrg = e->accepted & B(VIRTIO_NET_F_MRG_RXBUF);
 	uint32_t id, len;
 
+	/* Only a mergeable guest has a frame wait in the device for buffers. */
+	FZ_ASSERT(e->n->rx_state != VNET_RX_HOLDING || mrg, "held without MRG_RXBUF");
 	while (fz_vq_used(e, 0, &id, &len)) {
 		size_t k = len;
 
 		FZ_ASSERT(id < e->qsize, "used id %u", id);
 		FZ_ASSERT(len <= e->vq[0].buf_total[id], "used len %u > posted %llu",
 			  len, (unsigned long long)e->vq[0].buf_total[id]);
+		/*
+		 * A chain that broke the rules goes back alone with length 0
+		 * (Linux drops such an entry as "too small"); it is never a
+		 * piece of a frame.
+		 */
+		if (len == 0) {
+			FZ_ASSERT(have == 0 && entries == 0,
+				  "empty used entry inside a frame");
+			continue;
+		}
 		entries++;
 		if (have < NET_HDR_LEN) {
 			uint8_t tmp[NET_HDR_LEN];
@@ -101,6 +118,8 @@ static void ctrl_cmd(struct fz_net *e, struct fin *in)
 	cmd[1] = fin_u8(in);
 	n = fin_u8(in);
 	fin_copy(in, cmd + 2, n);
+	if (!fz_reserve(e, 8 + ((n + 7) & ~7ull) + 8 + 8))
+		return;		/* RX buffers fill guest RAM: no room */
 	gpa[0] = fz_alloc(e, 2);
 	memcpy(fz_ptr(e, gpa[0]), cmd, 2);
 	l[0] = 2;
@@ -161,7 +180,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			const uint8_t *frame = fin_bytes(&in, want_len, &got);
 
 			if (e.fb.nrx < FB_MAX_FRAMES) {
-				fb_queue_rx(&e.fb, frame, got);
+				if (caps & 4)	/* slirp-like: rx_push first */
+					fb_push_or_queue(&e.fb, frame, got);
+				else
+					fb_queue_rx(&e.fb, frame, got);
 				if (e.fb.be.rx_ready)
 					e.fb.be.rx_ready(e.fb.be.rx_opaque);
 			}

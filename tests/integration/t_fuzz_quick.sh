@@ -63,7 +63,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	bins+=("build-fuzz/$(basename "$src" .c)")
 done
 # A fixed seed and a bounded count: `make check` replays the same inputs
-# every time (a random seed found the open finding in tests/fuzz/findings/
+# every time (a random seed found the finding in tests/fuzz/findings/
 # in one run of three, which made CI a lottery); `make fuzz` explores.
 out=$(FUZZ_FRESH=1 FUZZ_ARGS="${FUZZ_QUICK_ARGS:--seed=1 -runs=20000}" \
 	tests/fuzz/run.sh "$SECS" "${bins[@]}" 2>&1)

@@ -27,6 +27,9 @@ struct fake_be {
 	size_t rx_len[FB_MAX_FRAMES];
 	uint8_t *rx[FB_MAX_FRAMES];
 	unsigned recv_calls;
+	unsigned copies;	/* reported as be->rx_copies (tap-like: 0) */
+	int max_iovcnt;		/* the most iovecs recv() was given */
+	void *last_iov0;	/* where the last recv() was told to write */
 	/* set_rx_offloads() / rx_pause() */
 	unsigned offloads;
 	unsigned offload_calls;
@@ -66,6 +69,9 @@ static inline ssize_t fb_recv(struct net_backend *be, const struct iovec *iov,
 	const uint8_t *src;
 
 	f->recv_calls++;
+	if (iovcnt > f->max_iovcnt)
+		f->max_iovcnt = iovcnt;
+	f->last_iov0 = iovcnt > 0 ? iov[0].iov_base : NULL;
 	if (iovcnt < 0 || iovcnt > NET_RECV_MAX_IOV)
 		return -EINVAL;		/* the contract, as tap keeps it */
 	if (f->rx_next == f->nrx)
@@ -79,6 +85,7 @@ static inline ssize_t fb_recv(struct net_backend *be, const struct iovec *iov,
 	}
 	iov_from_buf(iov, (unsigned)iovcnt, 0, src, len);
 	f->rx_next++;
+	be->rx_copies = f->copies;
 	return (ssize_t)len;
 }
 
@@ -121,6 +128,24 @@ static inline void fb_queue_rx(struct fake_be *f, const uint8_t *frame,
 	f->rx[f->nrx] = malloc(len);
 	memcpy(f->rx[f->nrx], frame, len);
 	f->rx_len[f->nrx++] = len;
+}
+
+/*
+ * Slirp-like: offers a frame to the device (be->rx_push) when nothing is
+ * queued, else queues it (copied into the queue: 2 copies at recv()).
+ * Returns 1 when the device took it.
+ */
+static inline int fb_push_or_queue(struct fake_be *f, const uint8_t *frame,
+				   size_t len)
+{
+	struct iovec iov = { (void *)(uintptr_t)frame, len };
+
+	if (f->rx_next == f->nrx && f->be.rx_push &&
+	    f->be.rx_push(f->be.rx_opaque, &iov, 1) == 1)
+		return 1;
+	f->copies = 2;
+	fb_queue_rx(f, frame, len);
+	return 0;
 }
 
 static inline void fb_fini(struct fake_be *f)

@@ -270,6 +270,25 @@ TEST(recv_puts_a_header_with_data_valid_and_one_buffer)
 	env_down(&e);
 }
 
+/* backend.h: more iovecs than NET_RECV_MAX_IOV are refused, the frame kept. */
+TEST(recv_refuses_more_iovecs_than_the_limit_and_keeps_the_frame)
+{
+	static struct iovec iov[NET_RECV_MAX_IOV + 1];
+	static uint8_t buf[NET_RECV_MAX_IOV + 1][8];
+	uint8_t wire[4 + 60] = { 0, 0, 0, 60 };
+	struct env e;
+
+	if (!env_up(&e, false))
+		return;
+	for (int i = 0; i <= NET_RECV_MAX_IOV; i++)
+		iov[i] = (struct iovec){ buf[i], sizeof(buf[i]) };
+	peer_write(&e, wire, sizeof(wire));
+	CHECK_EQ(e.be->ops->recv(e.be, iov, NET_RECV_MAX_IOV + 1), -EINVAL);
+	CHECK_EQ(e.be->ops->recv(e.be, iov, NET_RECV_MAX_IOV), NET_HDR_LEN + 60);
+	CHECK_EQ(e.be->rx_copies, 1);	/* out of its receive buffer */
+	env_down(&e);
+}
+
 TEST(recv_without_data_valid_for_an_unknown_peer)
 {
 	struct env e;

@@ -52,7 +52,7 @@ static unsigned rx_matrix_case(enum profile p, unsigned caps, bool *all_ok,
 		    e->frame[1] != 0)
 			*all_ok = false;
 	}
-	CHECK_EQ(e->n->st.rx_drops[NET_DROP_NO_BUFFER], 0);
+	CHECK_EQ(e->n->st.rx_drops[VNET_DROP_NO_BUFFER], 0);
 	tenv_free(e);
 	return got;
 }
@@ -168,13 +168,18 @@ TEST(rx_without_buffers_leaves_frames_in_backend_and_resumes)
 		backend_delivers(e, f, len);
 		CHECK_EQ(e->fb.rx_next, 0);	/* still in the backend */
 		CHECK_EQ(e->fb.paused, 1);
-		CHECK_EQ(e->n->st.rx_drops[NET_DROP_NO_BUFFER], 0);
+		CHECK_EQ(e->n->st.rx_drops[VNET_DROP_NO_BUFFER], 0);
+		post_rx(e, 2048, false);
 		post_rx(e, 2048, false);
 		kick(e, 0);
-		CHECK_EQ(e->fb.paused, 0);
+		CHECK_EQ(e->fb.paused, 0);	/* one buffer left */
 		CHECK_EQ(rx_take(e), 1);
 		CHECK_EQ(e->frame_len, len);
 		CHECK_MEM(e->frame + 12, f + 12, len - 12);
+		/* The last buffer used: paused again until the next kick. */
+		backend_delivers(e, f, len);
+		CHECK_EQ(rx_take(e), 1);
+		CHECK_EQ(e->fb.paused, 1);
 		tenv_free(e);
 	}
 }
@@ -189,6 +194,7 @@ TEST(frames_before_driver_ok_wait_for_the_first_rx_kick)
 	CHECK_EQ(e->fb.rx_next, 0);
 	CHECK_EQ(e->fb.paused, 1);		/* no spinning meanwhile */
 	drv_up(e, LINUX);
+	post_rx(e, 2048, false);
 	post_rx(e, 2048, false);
 	kick(e, 0);
 	CHECK_EQ(e->fb.paused, 0);
@@ -209,7 +215,7 @@ TEST(rx_read_only_buffer_is_a_bad_chain)
 	fvq_add(&e->rx, (struct fbuf[1]){ { a, 2048, false } }, 1);
 	post_rx(e, 2048, true);
 	backend_delivers(e, f, len);
-	CHECK_EQ(e->n->st.rx_drops[NET_DROP_BAD_RING], 1);
+	CHECK_EQ(e->n->st.rx_drops[VNET_DROP_BAD_RING], 1);
 	CHECK(fvq_used(&e->rx, &id, &ulen));
 	CHECK_EQ(id, 0);
 	CHECK_EQ(ulen, 0);
@@ -229,7 +235,7 @@ TEST(rx_frame_too_big_for_a_non_mrg_buffer_is_dropped)
 	drv_up(e, IPXE);
 	post_rx(e, 500, true);
 	backend_delivers(e, f, len);
-	CHECK_EQ(e->n->st.rx_drops[NET_DROP_NO_BUFFER], 1);
+	CHECK_EQ(e->n->st.rx_drops[VNET_DROP_NO_BUFFER], 1);
 	/* The buffer is still the guest's; the next small frame uses it. */
 	len = build_tcp4(f, 100, false, 0);
 	backend_delivers(e, f, len);
@@ -264,7 +270,7 @@ TEST(rx_chain_longer_than_recv_takes_still_gets_the_frame)
 	CHECK(QSIZE + 1 > NET_RECV_MAX_IOV);	/* the case this is about */
 	backend_delivers(e, f, len);
 	CHECK_EQ(e->fb.rx_next, 1);		/* taken from the backend */
-	CHECK_EQ(e->n->st.rx_drops[NET_DROP_BACKEND], 0);
+	CHECK_EQ(e->n->st.rx_drops[VNET_DROP_BACKEND], 0);
 	CHECK_EQ(rx_take(e), 1);
 	CHECK_EQ(e->frame_len, len);
 	CHECK_MEM(e->frame + 12, f + 12, len - 12);
@@ -274,8 +280,8 @@ TEST(rx_chain_longer_than_recv_takes_still_gets_the_frame)
 	len = build_tcp4(big, 2200, false, 0);
 	backend_delivers(e, big, len);
 	CHECK_EQ(e->fb.rx_next, 2);
-	CHECK_EQ(e->n->st.rx_drops[NET_DROP_BACKEND], 0);
-	CHECK_EQ(e->n->st.rx_drops[NET_DROP_NO_BUFFER], 1);
+	CHECK_EQ(e->n->st.rx_drops[VNET_DROP_BACKEND], 0);
+	CHECK_EQ(e->n->st.rx_drops[VNET_DROP_NO_BUFFER], 1);
 	tenv_free(e);
 }
 

@@ -17,7 +17,7 @@ TEST(stats_print_names_drop_reasons)
 	virtio_net_print_stats(e->n, m);
 	fclose(m);
 	CHECK(strstr(buf, "tx 0 packets") != NULL);
-	CHECK(strstr(buf, net_drop_name[NET_DROP_SHORT_HDR]) != NULL);
+	CHECK(strstr(buf, vnet_drop_name[VNET_DROP_SHORT_HDR]) != NULL);
 	tenv_free(e);
 }
 

@@ -65,21 +65,21 @@ TEST(tx_bad_headers_are_dropped_and_counted_then_good_frames_pass)
 	drv_up(e, LINUX);
 	len = build_tcp4(f, 100, false, 0);
 	send_tx(e, f, 8, false);			/* short header */
-	CHECK_EQ(d[NET_DROP_SHORT_HDR], 1);
+	CHECK_EQ(d[VNET_DROP_SHORT_HDR], 1);
 	send_tx(e, f, 12, false);			/* header only */
-	CHECK_EQ(d[NET_DROP_TRUNCATED], 1);
+	CHECK_EQ(d[VNET_DROP_TRUNCATED], 1);
 	len = build_tcp4(f, 100, true, 0);
 	put_le16(f + 6, 500);				/* csum_start past end */
 	send_tx(e, f, len, false);
-	CHECK_EQ(d[NET_DROP_BAD_CSUM_OFFSET], 1);
+	CHECK_EQ(d[VNET_DROP_BAD_CSUM_OFFSET], 1);
 	len = build_tcp4(f, 3000, true, 1000);
 	put_le16(f + 4, 0);				/* gso_size 0 */
 	send_tx(e, f, len, false);
-	CHECK_EQ(d[NET_DROP_BAD_GSO], 1);
+	CHECK_EQ(d[VNET_DROP_BAD_GSO], 1);
 	len = build_tcp4(f, 3000, true, 1000);
 	send_tx(e, f, 12 + 14 + 10, false);		/* IP header cut */
-	CHECK(d[NET_DROP_TRUNCATED] + d[NET_DROP_BAD_CSUM_OFFSET] +
-	      d[NET_DROP_BAD_GSO] == 4);
+	CHECK(d[VNET_DROP_TRUNCATED] + d[VNET_DROP_BAD_CSUM_OFFSET] +
+	      d[VNET_DROP_BAD_GSO] == 4);
 	CHECK_EQ(e->fb.nsent, 0);
 	CHECK_EQ(fvq_used_idx(&e->tx), 5);		/* all returned */
 	len = build_tcp4(f, 100, true, 0);
@@ -99,8 +99,8 @@ TEST(tx_offload_not_negotiated_is_dropped)
 	send_tx(e, f, len, false);
 	len = build_tcp4(f, 100, true, 0);
 	send_tx(e, f, len, false);
-	CHECK_EQ(e->n->st.tx_drops[NET_DROP_BAD_GSO], 0);
-	CHECK_EQ(e->n->st.tx_drops[NET_DROP_BAD_CSUM_OFFSET], 2);
+	CHECK_EQ(e->n->st.tx_drops[VNET_DROP_BAD_GSO], 0);
+	CHECK_EQ(e->n->st.tx_drops[VNET_DROP_BAD_CSUM_OFFSET], 2);
 	CHECK_EQ(e->fb.nsent, 0);
 	tenv_free(e);
 }
@@ -130,7 +130,7 @@ TEST(tx_ring_errors_are_dropped_and_the_queue_keeps_working)
 	fvq_publish(q, 4);
 	q->next_free = 5;
 	kick(e, 1);
-	CHECK_EQ(e->n->st.tx_drops[NET_DROP_BAD_RING], 4);
+	CHECK_EQ(e->n->st.tx_drops[VNET_DROP_BAD_RING], 4);
 	CHECK_EQ(e->fb.nsent, 0);
 	send_tx(e, f, len, false);
 	CHECK_EQ(e->fb.nsent, 1);
