@@ -10,7 +10,9 @@
 # Knobs: every BENCH_* variable, MINIVMM and QEMU are handed to L1
 # (bench.env); the sections
 # default to "startup memory csum" (the packet rows take hours under
-# emulation; BENCH_SECTIONS=packet asks for them anyway).
+# emulation; BENCH_SECTIONS=packet asks for them anyway; `cpu`, VMM CPU
+# per frame, is never a default: see bench/cpu.sh for counts that fit L1).
+# BENCH_MINIVMM_BEFORE must be a path L1 sees (the host's root is shared).
 # BENCH_NESTED_BOUND (3600 s) bounds the whole L1 run.
 set -u
 cd "$(dirname "$0")/.." || exit 1
