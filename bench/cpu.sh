@@ -15,9 +15,10 @@
 # BENCH_MINIVMM_BEFORE=/path/to/older/minivmm adds a third column, the
 # older binary measured in the same run (before/after a change).
 # Knobs: BENCH_CPU_RUNS (3), BENCH_CPU_COUNT (frames per blast: 1000000,
-# so that a VMM at ~1 us a frame fills 100 clock ticks; 10000 in the nested
-# bed's L1, where a frame costs 100-500 us and 3 rounds, with a "before"
-# binary, take about 15 minutes), BENCH_TCP_BYTES (4 MiB, 1 MiB in L1,
+# so that a VMM at ~1 us a frame fills 100 clock ticks; 30000 in the nested
+# bed's L1, where a frame costs 25-140 us of VMM CPU: 3 rounds with a
+# "before" binary took 6 minutes at 10000, some windows under 100 ticks),
+# BENCH_TCP_BYTES (4 MiB, 1 MiB in L1,
 # where Python needs minutes to precompute a larger stream),
 # BENCH_CPU_BACKENDS ("tap slirp").
 
@@ -93,7 +94,7 @@ cpu_run() {
 
 bench_cpu() {
 	local n=${BENCH_CPU_RUNS:-3} i be kind size who order=minivmm
-	CPU_COUNT=${BENCH_CPU_COUNT:-$([ -n "${BENCH_IN_L1:-}" ] && echo 10000 || echo 1000000)}
+	CPU_COUNT=${BENCH_CPU_COUNT:-$([ -n "${BENCH_IN_L1:-}" ] && echo 30000 || echo 1000000)}
 	[ -n "${MV_BEFORE:-}" ] && order="before minivmm"
 	order="$order qemu"
 	pkt_setup "${BENCH_CPU_BACKENDS:-"tap slirp"}"

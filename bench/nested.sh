@@ -28,7 +28,8 @@ make -s -C images >/dev/null 2>&1 || die "cannot build images/out (make -C image
 l1_prepare "$DIR" || die "nested bed: $L1_ERR"
 {
 	export BENCH_SECTIONS=${BENCH_SECTIONS:-"startup memory csum"}
-	export -p | grep -E '^declare -x (BENCH_[A-Z_]*|MINIVMM|QEMU)='
+	# A-Z0-9: BENCH_IN_L1 goes too (bench.sh in L1 then says where it ran).
+	export -p | grep -E '^declare -x (BENCH_[A-Z0-9_]*|MINIVMM|QEMU)='
 } >"$OUT/bench.env"
 
 echo "bench: this host has no /dev/kvm: running in the nested test bed's L1"
