@@ -7,14 +7,17 @@
 #   memory   resident memory beyond the guest RAM touched (bench/memory.sh)
 #   packet   probe blast and TCP over tap, slirp and passt (bench/packet.sh)
 #   csum     net/csum.c against memcpy (bench/csum.sh)
+#   cpu      the VMM's own CPU time per frame (bench/cpu.sh); only when
+#            named: BENCH_SECTIONS="... cpu"
 # then bench/report.sh prints the table and writes bench/results.md,
 # bench/packet.png and the raw figures, bench/results.tsv.
 #
 # Knobs (environment): BENCH_STARTUP_RUNS (10), BENCH_MEM_RUNS (3),
 # BENCH_PKT_RUNS (5), BENCH_CSUM_RUNS (5), BENCH_COUNT (frames per blast,
-# 20000), BENCH_SIZES ("64 1514"), BENCH_TCP_BYTES (4194304),
-# BENCH_BACKENDS ("tap slirp passt"),
-# MINIVMM (./minivmm), QEMU (qemu-system-x86_64), BENCH_OUT (bench).
+# 20000), BENCH_SIZES ("64 1514"), BENCH_TCP_BYTES (4194304; 1 MiB in L1),
+# BENCH_BACKENDS ("tap slirp passt"), BENCH_CPU_* (bench/cpu.sh),
+# MINIVMM (./minivmm), BENCH_MINIVMM_BEFORE (an older minivmm for the cpu
+# section's "before" column), QEMU (qemu-system-x86_64), BENCH_OUT (bench).
 # The tap rows need root (a network namespace); without it they are noted
 # as skipped.  About 10 minutes here.
 set -u
@@ -28,6 +31,7 @@ PROBE_NAME=bench
 . bench/memory.sh
 . bench/packet.sh
 . bench/csum.sh
+. bench/cpu.sh
 
 SECTIONS=${BENCH_SECTIONS:-"startup memory packet csum"}
 OUT=${BENCH_OUT:-bench}
@@ -44,7 +48,7 @@ fi
 command -v "$QEMU" >/dev/null || die "$QEMU not installed (scripts/deps.sh)"
 [ -n "$QEMU_CPU" ] || die "$QEMU -enable-kvm does not start here with any of $QEMU_CPU_MODELS: $QEMU_CPU_ERR"
 command -v python3 >/dev/null || die "python3 missing (the probe's peer)"
-for f in "${MINIVMM:-./minivmm}" "$PROBE" "$EXIT_ELF" "$BENCH_CSUM"; do
+for f in "${MINIVMM:-./minivmm}" "$PROBE" "$EXIT_ELF" "$BENCH_CSUM" ${BENCH_MINIVMM_BEFORE:-}; do
 	[ -e "$f" ] || die "$f missing (make bench builds it)"
 done
 
@@ -61,6 +65,11 @@ BENCH_NOTES=$BENCH_TMP/notes
 # A private copy: others rebuild ./minivmm in this checkout while we run.
 MV=$BENCH_TMP/minivmm
 cp "${MINIVMM:-./minivmm}" "$MV" || exit 1
+MV_BEFORE=
+if [ -n "${BENCH_MINIVMM_BEFORE:-}" ]; then
+	MV_BEFORE=$BENCH_TMP/minivmm-before
+	cp "$BENCH_MINIVMM_BEFORE" "$MV_BEFORE" || exit 1
+fi
 
 # The probe's own TSC calibration, once; every run then gets tsc_khz= (no
 # PIT calibration at start-up, and the same clock for every blast figure).
@@ -92,6 +101,8 @@ kvm_kind() {
 		echo "where: the nested test bed's L1 (QEMU's TCG with kvm-amd inside, on a host with no /dev/kvm; bench/nested.sh)"
 	echo "QEMU: $("$QEMU" --version | head -1); qboot $QBOOT; virtio-net-pci with vhost off"
 	echo "minivmm: $(git rev-parse --short HEAD 2>/dev/null)$(git diff --quiet HEAD -- vmm devices net common 2>/dev/null || echo ' plus uncommitted changes'), built with the Makefile's CFLAGS"
+	[ -n "$MV_BEFORE" ] &&
+		echo "minivmm before (cpu section): $BENCH_MINIVMM_BEFORE$(git -C "$(dirname "$BENCH_MINIVMM_BEFORE")" log -1 --format=', built in a checkout at %h' 2>/dev/null)"
 	echo "probe guest: $PROBE, tsc_khz=$TSC_KHZ; 128 MiB guests, 1 vCPU"
 	echo "load at start: $(load_now)"
 } >"$BENCH_TMP/machine"
@@ -99,7 +110,7 @@ kvm_kind() {
 t_start=$(bench_now)
 for s in $SECTIONS; do
 	case $s in
-	startup|memory|packet|csum) "bench_$s" ;;
+	startup|memory|packet|csum|cpu) "bench_$s" ;;
 	*) die "unknown section '$s'" ;;
 	esac
 done

@@ -10,7 +10,9 @@
 # Knobs: every BENCH_* variable, MINIVMM and QEMU are handed to L1
 # (bench.env); the sections
 # default to "startup memory csum" (the packet rows take hours under
-# emulation; BENCH_SECTIONS=packet asks for them anyway).
+# emulation; BENCH_SECTIONS=packet asks for them anyway; `cpu`, VMM CPU
+# per frame, is never a default: see bench/cpu.sh for counts that fit L1).
+# BENCH_MINIVMM_BEFORE must be a path L1 sees (the host's root is shared).
 # BENCH_NESTED_BOUND (3600 s) bounds the whole L1 run.
 set -u
 cd "$(dirname "$0")/.." || exit 1
@@ -26,7 +28,8 @@ make -s -C images >/dev/null 2>&1 || die "cannot build images/out (make -C image
 l1_prepare "$DIR" || die "nested bed: $L1_ERR"
 {
 	export BENCH_SECTIONS=${BENCH_SECTIONS:-"startup memory csum"}
-	export -p | grep -E '^declare -x (BENCH_[A-Z_]*|MINIVMM|QEMU)='
+	# A-Z0-9: BENCH_IN_L1 goes too (bench.sh in L1 then says where it ran).
+	export -p | grep -E '^declare -x (BENCH_[A-Z0-9_]*|MINIVMM|QEMU)='
 } >"$OUT/bench.env"
 
 echo "bench: this host has no /dev/kvm: running in the nested test bed's L1"

@@ -18,7 +18,9 @@ tmp=$(mktemp -d /tmp/bench-report.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
 # One line per metric: metric, unit, better, A median, B median, ratio,
-# A min, A max, A n, B min, B max, B n (tab-separated, first-seen order).
+# A min, A max, A n, B min, B max, B n, then C median, min, max, n
+# (tab-separated, first-seen order).  A is minivmm (or csum), C an older
+# minivmm ("before", the cpu section only), B the rest.
 awk -F'\t' '
 	function med(key,   n, i, j, t, a) {
 		n = cnt[key]
@@ -33,19 +35,20 @@ awk -F'\t' '
 	{
 		m = $1
 		if (!(m in seen)) { seen[m] = 1; order[++nm] = m; unit[m] = $2; better[m] = $3 }
-		side = ($4 == "minivmm" || $4 == "csum") ? "A" : "B"
+		side = ($4 == "minivmm" || $4 == "csum") ? "A" : $4 == "before" ? "C" : "B"
 		key = m SUBSEP side
 		v[key, ++cnt[key]] = $5 + 0
 	}
 	END {
 		for (i = 1; i <= nm; i++) {
-			m = order[i]; a = m SUBSEP "A"; b = m SUBSEP "B"
-			ma = cnt[a] ? med(a) : ""; mb = cnt[b] ? med(b) : ""
+			m = order[i]; a = m SUBSEP "A"; b = m SUBSEP "B"; c = m SUBSEP "C"
+			ma = cnt[a] ? med(a) : ""; mb = cnt[b] ? med(b) : ""; mc = cnt[c] ? med(c) : ""
 			r = ""
 			if (ma != "" && mb != "" && ma > 0 && mb > 0)
 				r = (better[m] == "lower") ? mb / ma : ma / mb
-			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\n", m, unit[m],
-			       better[m], ma, mb, r, lo[a], hi[a], cnt[a], lo[b], hi[b], cnt[b]
+			printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%s\t%d\t%s\t%s\t%s\t%d\n", m, unit[m],
+			       better[m], ma, mb, r, lo[a], hi[a], cnt[a], lo[b], hi[b], cnt[b],
+			       mc, lo[c], hi[c], cnt[c]
 		}
 	}' "$raw" >"$tmp/summary"
 
@@ -61,7 +64,7 @@ fmtnum='function f(x) {
 
 # The two tables as Markdown (also printed: Markdown tables read well).
 awk -F'\t' "$fmtnum"'
-	$2 != "per-frame" {
+	$2 != "per-frame" && $2 != "ns/frame" {
 		if (!h++) {
 			print "| metric | unit | minivmm | QEMU (checksum: memcpy) | ratio (>1: minivmm better) | spread minivmm | spread QEMU |"
 			print "| --- | --- | ---: | ---: | ---: | --- | --- |"
@@ -79,6 +82,19 @@ awk -F'\t' "$fmtnum"'
 		}
 		printf "| %s | %s | %s..%s (n=%d) |\n", $1, f($4), f($7), f($8), $9
 	}' "$tmp/summary" >"$tmp/counters"
+
+# The cpu section: before (if measured), minivmm, QEMU, and QEMU/minivmm.
+awk -F'\t' "$fmtnum"'
+	function sp(lo, hi, n) { return n ? f(lo) ".." f(hi) " (n=" n ")" : "-" }
+	function rt(q, m) { return q != "" && m != "" && m > 0 ? sprintf("%.2fx", q / m) : "-" }
+	$2 == "ns/frame" {
+		if (!h++) {
+			print "| ns of VMM CPU per frame, guest excluded | before | minivmm | QEMU | QEMU/minivmm (goal >= 2) | QEMU/before | spread before | spread minivmm | spread QEMU |"
+			print "| --- | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |"
+		}
+		printf "| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", substr($1, 6), f($13), f($4), f($5),
+		       rt($5, $4), rt($5, $13), sp($14, $15, $16), sp($7, $8, $9), sp($10, $11, $12)
+	}' "$tmp/summary" >"$tmp/cpu"
 
 # The issue's targets, each against the rows it names.
 awk -F'\t' '
@@ -100,6 +116,9 @@ awk -F'\t' '
 	}
 	$1 ~ /^packet: slirp .*(offloads on|, TSO)/ && $1 !~ /share of/ && $2 != "per-frame" && $6 != "" {
 		say($6 >= 1, sprintf("%s >= QEMU: %.2fx", $1, $6))
+	}
+	$2 == "ns/frame" && $6 != "" {
+		say($6 >= 2, sprintf("%s: QEMU at least twice minivmm'"'"'s CPU per frame: %.2fx", $1, $6))
 	}
 	$1 ~ /^checksum (1500|65536) B$/ && $6 != "" {
 		say($6 >= 0.5, sprintf("%s >= half memcpy: %.2f of memcpy", $1, $6))
@@ -196,6 +215,17 @@ fi
 	echo
 	cat "$tmp/counters"
 	echo
+	if [ -s "$tmp/cpu" ]; then
+		echo "## VMM CPU time per frame (bench/cpu.sh)"
+		echo
+		echo "ns of the VMM process's CPU time (all threads: utime + stime - guest_time"
+		echo "of /proc/PID/stat) from the probe's \`dhcp ok\` to its \`blast ok\` or \`tso ok\`"
+		echo "line, over the frames moved; offloads on, QEMU with vhost off.  TSO is per"
+		echo "1448 B MSS frame.  \"before\" is the older minivmm in the machine block."
+		echo
+		cat "$tmp/cpu"
+		echo
+	fi
 	echo "## Targets (from the issue)"
 	echo
 	cat "$tmp/targets"
@@ -215,6 +245,7 @@ cat "$tmp/table"
 echo
 cat "$tmp/counters"
 echo
+[ -s "$tmp/cpu" ] && { cat "$tmp/cpu"; echo; }
 cat "$tmp/targets"
 echo
 echo "written: $md${plot:+ and $plot}"
