@@ -21,6 +21,14 @@
 # BENCH_TCP_BYTES (4 MiB, 1 MiB in L1,
 # where Python needs minutes to precompute a larger stream),
 # BENCH_CPU_BACKENDS ("tap slirp").
+#
+# Beside each figure, the guest's queue notifications per 1000 frames (the
+# probe's `PROBE info` kicks: TX kicks for tx and tso, RX refill kicks for
+# rx), for both VMMs: each is an exit, an eventfd and a wake-up of the VMM's
+# I/O thread, so a VMM that lets fewer through does less per frame.
+# BENCH_CPU_PROFILE=1 also runs `perf record -e cpu-clock -g` on the VMM
+# over the first round's windows and leaves `perf report` text beside the
+# results (cpu-profile-WHO-BACKEND-KIND.txt; not in results.md).
 
 CPU_HZ=$(getconf CLK_TCK)
 
@@ -41,6 +49,8 @@ cpu_ticks() {
 cpu_run() {
 	local who=$1 be=$2 kind=$3 size=$4 vmm=minivmm mv=$MV append line pid fd
 	local log=$BENCH_TMP/cpu.log fifo=$BENCH_TMP/cpu.fifo t0= t1= frames= name
+	local kicks= perf_pid= perf_data=$BENCH_TMP/cpu.perf
+	local tag="$who-$be-${kind#blast-}${size:+-$size}"
 	local ports="udp=$(pkt_port "$be" UDP) tcp=$(pkt_port "$be" TCP)"
 	[ "$who" = qemu ] && vmm=qemu
 	[ "$who" = before ] && mv=$MV_BEFORE
@@ -65,18 +75,29 @@ cpu_run() {
 	while IFS= read -r -t 120 -u "$fd" line; do
 		printf '%s\n' "$line" >>"$log"
 		case $line in
-		"PROBE dhcp ok"*) cpu_ticks "$pid" && t0=$CPU_T ;;
+		"PROBE dhcp ok"*)
+			cpu_ticks "$pid" && t0=$CPU_T
+			[ -n "${CPU_PROFILE:-}" ] && cpu_perf_start "$pid" "$perf_data" ;;
 		"PROBE blast ok"*)
 			cpu_ticks "$pid" && t1=$CPU_T
-			[[ $line =~ \ frames=([0-9]+) ]] && frames=${BASH_REMATCH[1]}
-			break ;;
+			cpu_perf_stop
+			[[ $line =~ \ frames=([0-9]+) ]] && frames=${BASH_REMATCH[1]} ;;
 		"PROBE tso ok"*)
 			cpu_ticks "$pid" && t1=$CPU_T
-			[[ $line =~ ok\ ([0-9]+)\ bytes ]] && frames=$(( (BASH_REMATCH[1] + 1447) / 1448 ))
+			cpu_perf_stop
+			[[ $line =~ ok\ ([0-9]+)\ bytes ]] && frames=$(( (BASH_REMATCH[1] + 1447) / 1448 )) ;;
+		"PROBE info"*)
+			# After the window: the kicks the guest made in all.
+			if [ "$kind" = blast-rx ]; then
+				[[ $line =~ \ rxkicks=([0-9]+) ]] && kicks=${BASH_REMATCH[1]}
+			else
+				[[ $line =~ \ txkicks=([0-9]+) ]] && kicks=${BASH_REMATCH[1]}
+			fi
 			break ;;
 		"PROBE RESULT"*|"PROBE crash"*) break ;;
 		esac
 	done
+	cpu_perf_stop
 	kill "$pid" 2>/dev/null
 	wait "$pid" 2>/dev/null
 	exec {fd}<&-
@@ -90,6 +111,36 @@ cpu_run() {
 		bench_note "cpu: some windows held under 100 clock ticks of VMM CPU, so those figures are coarse: raise BENCH_CPU_COUNT (blast) or BENCH_TCP_BYTES (TSO)."
 	bench_record "$name" ns/frame lower "$who" \
 		"$(awk -v t=$((t1 - t0)) -v hz="$CPU_HZ" -v f="$frames" 'BEGIN { printf "%.0f", t * 1e9 / hz / f }')"
+	[ -n "$kicks" ] && bench_record "$name: guest kicks per 1000 frames" kicks lower "$who" \
+		"$(awk -v k="$kicks" -v f="$frames" 'BEGIN { printf "%.1f", k * 1000 / f }')"
+	[ -f "$perf_data" ] && cpu_perf_report "$perf_data" "$OUT/cpu-profile-$tag.txt"
+	rm -f "$perf_data"
+}
+
+# cpu_perf_start PID DATA: perf samples PID's threads (CPU clock, call
+# graphs) into DATA until cpu_perf_stop.
+cpu_perf_start() {
+	perf record -q -e cpu-clock -F 997 -g -p "$1" -o "$2" >/dev/null 2>&1 &
+	CPU_PERF_PID=$!
+}
+
+cpu_perf_stop() {
+	[ -n "${CPU_PERF_PID:-}" ] || return 0
+	kill -INT "$CPU_PERF_PID" 2>/dev/null
+	wait "$CPU_PERF_PID" 2>/dev/null
+	CPU_PERF_PID=
+}
+
+# cpu_perf_report DATA FILE: where the VMM's time went, by thread, by
+# library and by function (self time), as text.
+cpu_perf_report() {
+	{
+		echo "# perf report of $(basename "$2" .txt): self time, cpu-clock samples"
+		perf report -i "$1" --stdio --no-children --sort comm 2>/dev/null | grep -v '^$' | head -20
+		perf report -i "$1" --stdio --no-children --sort dso 2>/dev/null | grep -v '^$' | head -25
+		perf report -i "$1" --stdio --no-children -g none --sort dso,sym 2>/dev/null |
+			grep -v '^$' | head -70
+	} >"$2"
 }
 
 bench_cpu() {
@@ -100,6 +151,8 @@ bench_cpu() {
 	pkt_setup "${BENCH_CPU_BACKENDS:-"tap slirp"}"
 	bench_say "cpu per frame: $n rounds of blast ($CPU_COUNT frames) and tso ($PKT_TCP_BYTES bytes) over $PKT_UP; $order"
 	for i in $(seq "$n"); do
+		CPU_PROFILE=
+		[ "$i" = 1 ] && [ -n "${BENCH_CPU_PROFILE:-}" ] && command -v perf >/dev/null && CPU_PROFILE=1
 		for be in $PKT_UP; do
 			for kind in blast-tx blast-rx tso; do
 				for size in $PKT_SIZES; do

@@ -352,12 +352,9 @@ struct virtio_blk *virtio_blk_create(struct pci_bus *bus, struct platform *p,
 	base = base ? base + 1 : path;
 	/* The id need not be NUL-terminated when it is 20 bytes long. */
 	memcpy(b->id, base, strnlen(base, sizeof(b->id)));
-	b->vp = virtio_pci_create(bus, p, &info, &vblk_ops, b);
-	if (!b->vp) {
-		snprintf(err, errlen, "%s: cannot create the virtio-blk device",
-			 path);
+	b->vp = virtio_pci_create(bus, p, &info, &vblk_ops, b, err, errlen);
+	if (!b->vp)
 		goto fail;
-	}
 	return b;
 fail:
 	if (b->fd >= 0)

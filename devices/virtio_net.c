@@ -270,7 +270,7 @@ static int vnet_backend_rx_push(void *opaque, const struct iovec *iov,
 struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 				     struct net_backend *be,
 				     const struct net_card_opts *opts,
-				     unsigned gsi)
+				     unsigned gsi, char *err, size_t errlen)
 {
 	struct virtio_net *n;
 	struct virtio_pci_info info = {
@@ -280,13 +280,14 @@ struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 	unsigned qs = opts->queue_size ? opts->queue_size : VQ_MAX_SIZE;
 
 	if (qs < 2 || qs > VQ_MAX_SIZE || (qs & (qs - 1))) {
-		err("virtio-net: queue size %u is not a power of two in 2..%u",
-		    qs, VQ_MAX_SIZE);
+		snprintf(err, errlen, "virtio-net: queue size %u is not a power of two in 2..%u",
+			 qs, VQ_MAX_SIZE);
 		net_pcap_close(opts->pcap);
 		return NULL;
 	}
 	n = calloc(1, sizeof(*n));
 	if (!n) {
+		snprintf(err, errlen, "virtio-net: out of memory");
 		net_pcap_close(opts->pcap);
 		return NULL;
 	}
@@ -298,13 +299,15 @@ struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 	n->offered = compute_offered(opts, be);
 	n->rx_buf = malloc(VNET_BUF_SIZE);
 	n->tx_buf = malloc(VNET_BUF_SIZE);
-	if (!n->rx_buf || !n->tx_buf)
+	if (!n->rx_buf || !n->tx_buf) {
+		snprintf(err, errlen, "virtio-net: out of memory");
 		goto fail;
+	}
 	n->pcap = opts->pcap;
 	info.features = n->offered;
 	info.nqueues = opts->ctrl_vq ? 3 : 2;
 	info.queue_size = (uint16_t)qs;
-	n->vp = virtio_pci_create(bus, p, &info, &vnet_ops, n);
+	n->vp = virtio_pci_create(bus, p, &info, &vnet_ops, n, err, errlen);
 	if (!n->vp)
 		goto fail;
 	be->rx_ready = vnet_backend_rx_ready;

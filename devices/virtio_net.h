@@ -25,12 +25,13 @@ struct virtio_net;
 
 /*
  * Creates the device in the next free PCI slot with INTA on `gsi`.  The
- * device takes be->rx_ready/rx_opaque.  NULL on failure.
+ * device takes be->rx_ready/rx_opaque.  NULL on failure, with one line
+ * `what: why` in err.
  */
 struct virtio_net *virtio_net_create(struct pci_bus *bus, struct platform *p,
 				     struct net_backend *be,
 				     const struct net_card_opts *opts,
-				     unsigned gsi);
+				     unsigned gsi, char *err, size_t errlen);
 void virtio_net_destroy(struct virtio_net *n);
 
 /*

@@ -10,6 +10,7 @@
 #include <linux/virtio_pci.h>
 #include <linux/virtio_ring.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -612,19 +613,18 @@ static const char *name_of(const struct virtio_pci_info *info)
  * A device model asking for what the transport cannot give is a bug in
  * minivmm, not a user's mistake: one line says which device and why.
  */
-static bool info_ok(const struct virtio_pci_info *info)
+static bool info_ok(const struct virtio_pci_info *info, char *err,
+		    size_t errlen)
 {
 	if (info->nqueues == 0 || info->nqueues > VPCI_MAX_QUEUES) {
-		err("%s: %u queues; a virtio-pci device has 1 to %u",
-		    name_of(info), info->nqueues,
-		    VPCI_MAX_QUEUES);
+		snprintf(err, errlen, "%s: %u queues; a virtio-pci device has 1 to %u",
+			 name_of(info), info->nqueues, VPCI_MAX_QUEUES);
 		return false;
 	}
 	if (info->queue_size == 0 || info->queue_size > VQ_MAX_SIZE ||
 	    (info->queue_size & (info->queue_size - 1))) {
-		err("%s: queue size %u is not a power of two up to %u",
-		    name_of(info), info->queue_size,
-		    VQ_MAX_SIZE);
+		snprintf(err, errlen, "%s: queue size %u is not a power of two up to %u",
+			 name_of(info), info->queue_size, VQ_MAX_SIZE);
 		return false;
 	}
 	return true;
@@ -633,9 +633,10 @@ static bool info_ok(const struct virtio_pci_info *info)
 struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 				     const struct virtio_pci_info *info,
 				     const struct virtio_dev_ops *ops,
-				     void *opaque)
+				     void *opaque, char *err, size_t errlen)
 {
 	struct virtio_pci *vp;
+	const char *why = "out of memory";
 	struct pci_device_info pi = {
 		.vendor = 0x1af4, .device = (uint16_t)(0x1040 + info->virtio_id),
 		.subsys_vendor = 0x1af4, .subsys_device = 0x1100,
@@ -645,11 +646,13 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 	};
 	int c;
 
-	if (!info_ok(info))
+	if (!info_ok(info, err, errlen))
 		return NULL;
 	vp = calloc(1, sizeof(*vp));
-	if (!vp)
+	if (!vp) {
+		snprintf(err, errlen, "%s: %s", name_of(info), why);
 		return NULL;
+	}
 	vp->plat = p;
 	vp->info = *info;
 	vp->info.name = name_of(info);
@@ -660,12 +663,15 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 		goto fail;
 	pi.opaque = vp;
 	pi.lock = &vp->lock;
+	why = "no free PCI slot (31 devices at most)";
 	vp->pci = pci_add_device(bus, &pi);
 	if (!vp->pci)
 		goto fail;
+	why = "no room for its BAR in the PCI memory window";
 	if (pci_add_bar(vp->pci, 0, PCI_BAR_MEM32, VPCI_BAR_SIZE,
 			virtio_pci_bar_access, vp, "virtio-pci") < 0)
 		goto fail;
+	why = "no room for its capabilities in PCI config space";
 	if (add_vcap(vp->pci, VIRTIO_PCI_CAP_COMMON_CFG, VPCI_COMMON_OFF,
 		     COMMON_LEN, 0, 0) < 0 ||
 	    add_vcap(vp->pci, VIRTIO_PCI_CAP_NOTIFY_CFG, VPCI_NOTIFY_OFF,
@@ -681,6 +687,7 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 	pci_set_wmask(vp->pci, c + VIRTIO_PCI_CAP_BAR, 1, 0xff);
 	pci_set_wmask(vp->pci, c + VIRTIO_PCI_CAP_OFFSET, 12, 0xff);
 	/* 4.1.5.1.2: a vector per queue and one for config changes. */
+	why = "cannot set up MSI-X";
 	if (msix_init(&vp->msix, vp->pci, &p->irq, info->nqueues + 1, 0,
 		      VPCI_MSIX_TABLE, VPCI_MSIX_PBA) < 0)
 		goto fail;
@@ -689,6 +696,7 @@ struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 	notify_bind(vp, vp->pci->bar[0].mapped);
 	return vp;
 fail:
+	snprintf(err, errlen, "%s: %s", vp->info.name, why);
 	/* The PCI slot, if taken, stays with the bus (freed with it). */
 	if (vp->pci) {
 		vp->pci->ops = NULL;

@@ -124,12 +124,12 @@ struct virtio_pci {
 
 /*
  * Creates the PCI function and its BAR/capabilities and registers it on
- * `bus`.  NULL on failure (the reason logged).
+ * `bus`.  NULL on failure, with one line `name: why` in err.
  */
 struct virtio_pci *virtio_pci_create(struct pci_bus *bus, struct platform *p,
 				     const struct virtio_pci_info *info,
 				     const struct virtio_dev_ops *ops,
-				     void *opaque);
+				     void *opaque, char *err, size_t errlen);
 void virtio_pci_destroy(struct virtio_pci *vp);
 
 /* Interrupt for queue q (MSI-X vector or INTx + ISR bit 0). */

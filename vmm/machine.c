@@ -177,9 +177,10 @@ static void build_network(struct machine *m, struct vm *vm, const struct options
 		m->backend[m->nnets] = open_backend(vm, &ns, o);
 		gsi = PCI_GSI_BASE + pci_next_slot(m->pci) % 8;
 		m->net[m->nnets] = virtio_net_create(m->pci, &vm->platform,
-						     m->backend[m->nnets], &ns.card, gsi);
+						     m->backend[m->nnets], &ns.card, gsi,
+						     err, sizeof(err));
 		if (!m->net[m->nnets])
-			die("-net %s: cannot create the virtio-net device", o->net[i]);
+			die("-net %s: %s", o->net[i], err);
 		/* With firmware, iPXE's virtio ROM by default (if installed). */
 		if (ns.romfile[0] || (o->firmware &&
 				      access(FIRMWARE_DEFAULT_NET_ROM, R_OK) == 0))

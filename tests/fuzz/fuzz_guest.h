@@ -379,7 +379,7 @@ static inline void fz_net_create(struct fz_net *e, uint8_t caps, uint8_t optbits
 	o.pcap = optbits & 64 ? fz_pcap_open() : NULL;
 	e->qsize = (uint16_t)(2u << (qlog % 6));
 	o.queue_size = e->qsize;
-	e->n = virtio_net_create(e->pci, &e->plat, &e->fb.be, &o, FZ_GSI);
+	e->n = virtio_net_create(e->pci, &e->plat, &e->fb.be, &o, FZ_GSI, NULL, 0);
 	if (!e->n)
 		abort();
 	e->bar = fz_cfg_read(e, 1, PCI_BASE_ADDRESS_0, 4) & ~0xfu;

@@ -182,6 +182,34 @@ tap_up() {
 	return 0
 }
 
+# check_rx_copies NAME BACKEND LOG: minivmm's -v count of the copies it made
+# of each received frame (devices/virtio_net_rx.c), with Linux's own
+# driver.  tap: readv() lands in the guest's buffers, so nearly every frame
+# takes none (one goes through rx_buf only when it outruns the buffers the
+# guest had posted); slirp: one copy, two when the frame had to queue,
+# never none and never more.
+check_rx_copies() {
+	local name=$1 backend=$2 log=$3 line none one two more
+	line=$(grep -aE 'rx copies per frame: ' "$log" | head -n 1)
+	if [[ ! $line =~ none\ ([0-9]+),\ one\ ([0-9]+),\ two\ ([0-9]+),\ three\ or\ more\ ([0-9]+) ]]; then
+		fail "${name}_rx_copies" "no 'rx copies per frame' line from -v"
+		return
+	fi
+	none=${BASH_REMATCH[1]} one=${BASH_REMATCH[2]} two=${BASH_REMATCH[3]} more=${BASH_REMATCH[4]}
+	line="none $none, one $one, two $two, three or more $more"
+	if [ "$backend" = tap ]; then
+		if [ "$none" -gt 0 ] && [ "$none" -ge $(( 9 * (one + two + more) )) ]; then
+			pass "${name}_rx_copies" "$line"
+		else
+			fail "${name}_rx_copies" "want nine in ten frames with no copy: $line"
+		fi
+	elif [ "$none" = 0 ] && [ "$one" -gt 0 ] && [ "$more" = 0 ]; then
+		pass "${name}_rx_copies" "$line"
+	else
+		fail "${name}_rx_copies" "want one copy (two if queued), no other: $line"
+	fi
+}
+
 # run_one RUN BACKEND(slirp|tap) NOCSUM(0|1)
 run_one() {
 	local run=$1 backend=$2 nocsum=$3 name=linux_net_$1
@@ -310,6 +338,8 @@ run_one() {
 	else
 		fail "${name}_features" "want offloads $want, got $(feature_names "$features")"
 	fi
+
+	[ "$VMM_KIND" = minivmm ] && check_rx_copies "$name" "$backend" "$log"
 
 	# Guest fetched the host's file.
 	sha=$(sed -nE "s/.*MINIVMM-FETCH-OK BYTES=$BLOB_SIZE SHA256=([0-9a-f]{64}) MS=([0-9]+).*/\1 \2/p" "$log" | head -n 1)

@@ -36,6 +36,7 @@ struct env {
 	struct evloop loop;
 	struct fake_vq q[VPCI_MAX_QUEUES];
 	uint64_t buf;		/* 4 KiB of guest RAM for requests */
+	char err[160];		/* the last create()'s reason */
 };
 
 static void wr(struct env *e, unsigned off, unsigned len, uint64_t v)
@@ -94,7 +95,8 @@ static struct virtio_pci *create(struct env *e, unsigned nqueues)
 		.nqueues = nqueues, .queue_size = QSIZE, .gsi = GSI,
 	};
 
-	return virtio_pci_create(e->bus, &e->g->plat, &info, &fops, &e->d);
+	return virtio_pci_create(e->bus, &e->g->plat, &info, &fops, &e->d,
+				 e->err, sizeof(e->err));
 }
 
 /* A device with nqueues queues on a machine with an event loop. */
@@ -243,7 +245,9 @@ TEST(queue_counts_outside_one_to_64_are_refused)
 	CHECK(e->vp != NULL);
 	CHECK_EQ(rd(e, VIRTIO_PCI_COMMON_NUMQ, 2), VPCI_MAX_QUEUES);
 	CHECK(create(e, 0) == NULL);
+	CHECK(strcmp(e->err, "virtio-fake: 0 queues; a virtio-pci device has 1 to 64") == 0);
 	CHECK(create(e, VPCI_MAX_QUEUES + 1) == NULL);
+	CHECK(strcmp(e->err, "virtio-fake: 65 queues; a virtio-pci device has 1 to 64") == 0);
 	env_free(e);
 }
 

@@ -126,7 +126,7 @@ static struct env *env_new_loop(bool with_loop, int ioeventfd_error)
 		e->g->ioev_result = ioeventfd_error;
 	}
 	e->bus = pci_create(&e->g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000, NULL, 0);
-	e->vp = virtio_pci_create(e->bus, &e->g->plat, &info, &dops, &e->d);
+	e->vp = virtio_pci_create(e->bus, &e->g->plat, &info, &dops, &e->d, NULL, 0);
 	e->bar = fg_cfg_read(e->g, 1, PCI_BASE_ADDRESS_0, 4) & ~0xfu;
 	return e;
 }

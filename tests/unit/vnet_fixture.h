@@ -156,7 +156,7 @@ static inline struct tenv *tenv_opts(unsigned tx_caps, unsigned rx_caps,
 	e->g = fg_new();
 	fb_init(&e->fb, tx_caps, rx_caps);
 	e->bus = pci_create(&e->g->plat, 0xc0000000, 0x1000000, 0xc000, 0x1000, NULL, 0);
-	e->n = virtio_net_create(e->bus, &e->g->plat, &e->fb.be, o, GSI);
+	e->n = virtio_net_create(e->bus, &e->g->plat, &e->fb.be, o, GSI, NULL, 0);
 	if (!e->n)
 		abort();
 	e->bar = fg_cfg_read(e->g, 1, PCI_BASE_ADDRESS_0, 4) & ~0xfu;
